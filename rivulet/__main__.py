@@ -1,0 +1,5 @@
+"""`python -m rivulet` runs the CLI."""
+
+from rivulet.cli import main
+
+main()

@@ -1,0 +1,65 @@
+"""The operation table: X-Amz-Target -> handler, bound to one ApiContext."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Any
+
+from rivulet.api.batch_get_item import batch_get_item
+from rivulet.api.batch_write_item import batch_write_item
+from rivulet.api.context import ApiContext
+from rivulet.api.create_table import create_table
+from rivulet.api.delete_item import delete_item
+from rivulet.api.delete_table import delete_table
+from rivulet.api.describe_endpoints import describe_endpoints
+from rivulet.api.describe_limits import describe_limits
+from rivulet.api.describe_table import describe_table
+from rivulet.api.get_item import get_item
+from rivulet.api.list_tables import list_tables
+from rivulet.api.list_tags_of_resource import list_tags_of_resource
+from rivulet.api.put_item import put_item
+from rivulet.api.query import query
+from rivulet.api.scan import scan
+from rivulet.api.tag_resource import tag_resource
+from rivulet.api.time_to_live import describe_time_to_live, update_time_to_live
+from rivulet.api.transact_get_items import transact_get_items
+from rivulet.api.transact_write_items import transact_write_items
+from rivulet.api.untag_resource import untag_resource
+from rivulet.api.update_item import update_item
+from rivulet.api.update_table import update_table
+from rivulet.protocol.asgi import Handler
+
+DYNAMODB_PREFIX = "DynamoDB_20120810."
+
+Operation = Callable[..., Awaitable[Any]]
+
+DYNAMODB_OPERATIONS: dict[str, Operation] = {
+    "BatchGetItem": batch_get_item,
+    "BatchWriteItem": batch_write_item,
+    "CreateTable": create_table,
+    "DeleteItem": delete_item,
+    "DeleteTable": delete_table,
+    "DescribeEndpoints": describe_endpoints,
+    "DescribeLimits": describe_limits,
+    "DescribeTable": describe_table,
+    "DescribeTimeToLive": describe_time_to_live,
+    "GetItem": get_item,
+    "ListTables": list_tables,
+    "ListTagsOfResource": list_tags_of_resource,
+    "PutItem": put_item,
+    "Query": query,
+    "Scan": scan,
+    "TagResource": tag_resource,
+    "TransactGetItems": transact_get_items,
+    "TransactWriteItems": transact_write_items,
+    "UntagResource": untag_resource,
+    "UpdateItem": update_item,
+    "UpdateTable": update_table,
+    "UpdateTimeToLive": update_time_to_live,
+}
+
+
+def operations(api: ApiContext) -> dict[str, Handler]:
+    """Every served target, bound to `api`."""
+    return {DYNAMODB_PREFIX + name: partial(op, api) for name, op in DYNAMODB_OPERATIONS.items()}

@@ -1,0 +1,152 @@
+"""TransactWriteItems: up to 100 actions on distinct items, all or nothing, in one storage transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from rivulet.api.common import consumed_capacity, request_expressions, write_units
+from rivulet.api.conditions import condition_apply
+from rivulet.api.context import ApiContext
+from rivulet.api.update_item import check_key_not_updated, update_step
+from rivulet.api.validate import validate_request
+from rivulet.core.sizes import item_size
+from rivulet.core.types import Item
+from rivulet.core.values import key_of, normalize_item, validate_item_for_put, validate_key
+from rivulet.engine.catalog import TableRuntime
+from rivulet.engine.writes import Mutation, Outcome
+from rivulet.errors import (
+    IdempotentParameterMismatchException,
+    TransactionCanceledException,
+    ValidationException,
+)
+from rivulet.protocol.asgi import RequestContext
+
+# ClientRequestToken makes a TransactWriteItems idempotent for 10 minutes.
+TOKEN_TTL = 600.0
+
+
+@dataclass(slots=True)
+class _Seen:
+    digest: bytes
+    response: dict[str, Any]
+    at: float
+
+
+_tokens: dict[str, _Seen] = {}
+
+
+def _keep(item: Item | None) -> Item | None:
+    return item
+
+
+def _action(api: ApiContext, action: dict[str, Any]) -> tuple[Mutation, dict[str, Any]]:
+    kinds = [k for k in ("ConditionCheck", "Put", "Delete", "Update") if k in action]
+    if len(kinds) != 1:
+        raise ValidationException(
+            "TransactItems can only contain one of Check, Put, Update or Delete"
+        )
+    kind = kinds[0]
+    spec = action[kind]
+    table = api.db.table(spec["TableName"])
+    operation = {
+        "ConditionCheck": "DeleteItem",
+        "Put": "PutItem",
+        "Delete": "DeleteItem",
+        "Update": "UpdateItem",
+    }[kind]
+    exprs = request_expressions(spec, operation)
+    if kind == "Put":
+        item = normalize_item(spec["Item"])
+        validate_item_for_put(item, table.key, [i.schema for i in table.indexes])
+        new_item = item
+        return Mutation(
+            table, key_of(item, table.key), condition_apply(exprs.condition, lambda old: new_item)
+        ), spec
+    key = validate_key(spec["Key"], table.key)
+    if kind == "Delete":
+        return Mutation(table, key, condition_apply(exprs.condition, lambda old: None)), spec
+    if kind == "ConditionCheck":
+        if exprs.condition is None:
+            raise ValidationException(
+                "1 validation error detected: Value null at 'transactItems.1.member.conditionCheck.conditionExpression' "
+                "failed to satisfy constraint: Member must not be null"
+            )
+        return Mutation(table, key, condition_apply(exprs.condition, _keep)), spec
+    check_key_not_updated(table, exprs.update)
+    return Mutation(
+        table, key, condition_apply(exprs.condition, update_step(table, key, exprs.update))
+    ), spec
+
+
+def _reason(out: Outcome, spec: dict[str, Any]) -> dict[str, Any]:
+    if out.error is not None:
+        return {"Code": "ValidationError", "Message": out.error.message}
+    if out.failed:
+        reason: dict[str, Any] = {
+            "Code": "ConditionalCheckFailed",
+            "Message": "The conditional request failed",
+        }
+        if spec.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and out.old is not None:
+            reason["Item"] = out.old
+        return reason
+    return {"Code": "None"}
+
+
+async def transact_write_items(
+    api: ApiContext, body: dict[str, Any], ctx: RequestContext
+) -> dict[str, Any]:
+    body = validate_request("TransactWriteItems", body)
+    token = body.get("ClientRequestToken")
+    digest = b""
+    if token is not None:
+        now = time.monotonic()
+        for stale in [t for t, s in _tokens.items() if now - s.at > TOKEN_TTL]:
+            del _tokens[stale]
+        digest = hashlib.sha256(
+            orjson.dumps(body["TransactItems"], option=orjson.OPT_SORT_KEYS)
+        ).digest()
+        seen = _tokens.get(token)
+        if seen is not None:
+            if seen.digest != digest:
+                raise IdempotentParameterMismatchException(
+                    "The request uses the same client token as a previous, but non-identical request."
+                )
+            return seen.response
+
+    planned = [_action(api, a) for a in body["TransactItems"]]
+    keys = set()
+    for m, _ in planned:
+        k = (m.table.table_id, m.table.storage_key(m.key))
+        if k in keys:
+            raise ValidationException(
+                "Transaction request cannot include multiple operations on one item"
+            )
+        keys.add(k)
+    mutations = [m for m, _ in planned]
+    outcomes = await api.db.transact(mutations)
+    if any(o.failed for o in outcomes):
+        reasons = [_reason(o, spec) for o, (_, spec) in zip(outcomes, planned, strict=True)]
+        codes = ", ".join(r["Code"] for r in reasons)
+        raise TransactionCanceledException(
+            f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]",
+            CancellationReasons=reasons,
+        )
+    result: dict[str, Any] = {}
+    if body.get("ReturnConsumedCapacity", "NONE") != "NONE":
+        units: dict[str, tuple[TableRuntime, float]] = {}
+        for m, out in zip(mutations, outcomes, strict=True):
+            size = max(item_size(out.old) if out.old else 0, item_size(out.new) if out.new else 0)
+            t, u = units.get(m.table.name, (m.table, 0.0))
+            # Transactional writes cost two units per KB.
+            units[m.table.name] = (t, u + 2 * write_units(size))
+        result["ConsumedCapacity"] = [
+            consumed_capacity(body, t, u, read=False) for t, u in units.values()
+        ]
+    if token is not None:
+        _tokens[token] = _Seen(digest, result, time.monotonic())
+    return result

@@ -1,0 +1,216 @@
+"""Database: the catalog of live tables and every operation that opens a storage transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any, TypeVar
+
+import orjson
+
+from rivulet.core.clock import Clock
+from rivulet.core.schema import IndexSchema, TableDefinition
+from rivulet.core.types import Item
+from rivulet.engine.catalog import (
+    IndexRuntime,
+    TableRuntime,
+    dump_table,
+    load_table,
+    sync_definition_indexes,
+)
+from rivulet.engine.writes import (
+    ChangeCapture,
+    Mutation,
+    Outcome,
+    no_capture,
+    write_all_or_nothing,
+    write_many,
+    write_one,
+)
+from rivulet.errors import ResourceInUseException, ResourceNotFoundException
+from rivulet.storage.base import Storage, WriteTxn
+
+log = logging.getLogger("rivulet.engine")
+T = TypeVar("T")
+
+
+def table_name_of(name_or_arn: str) -> str:
+    """DynamoDB accepts a table ARN wherever a TableName goes."""
+    if name_or_arn.startswith("arn:"):
+        _, _, rest = name_or_arn.partition(":table/")
+        return rest.split("/", 1)[0]
+    return name_or_arn
+
+
+class Database:
+    """Holds storage, the in-memory catalog and the change capture hook.
+
+    The catalog (`tables` and each TableRuntime) is only mutated by jobs running on the storage
+    writer thread, by whole-attribute assignment, so every write job sees the catalog state that
+    matches the order of the jobs, and readers on the event loop see a consistent object.
+    """
+
+    def __init__(self, storage: Storage, clock: Clock) -> None:
+        self.storage = storage
+        self.clock = clock
+        self.tables: dict[str, TableRuntime] = {}
+        self.capture: ChangeCapture = no_capture
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # Lifecycle ---------------------------------------------------------------------------------
+    def open(self) -> None:
+        self.storage.open()
+        for row in self.storage.reader().live_tables():
+            self.tables[row.name] = load_table(row.table_id, row.created_at, row.definition)
+
+    def close(self) -> None:
+        self.storage.close()
+
+    def bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+
+    async def run(self, job: Callable[[WriteTxn], T]) -> T:
+        loop = self._loop or asyncio.get_running_loop()
+        return await self.storage.submit(job, loop)
+
+    # Catalog -----------------------------------------------------------------------------------
+    def table(self, name: str) -> TableRuntime:
+        """The live table, or DynamoDB's not-found error for data-plane operations."""
+        t = self.tables.get(table_name_of(name))
+        if t is None:
+            raise ResourceNotFoundException("Requested resource not found")
+        return t
+
+    def described_table(self, name: str) -> TableRuntime:
+        """The live table, or the not-found text DescribeTable/DeleteTable/UpdateTable use."""
+        plain = table_name_of(name)
+        t = self.tables.get(plain)
+        if t is None:
+            raise ResourceNotFoundException(
+                f"Requested resource not found: Table: {plain} not found"
+            )
+        return t
+
+    async def create_table(self, definition: TableDefinition) -> TableRuntime:
+        now = self.clock.now()
+
+        def job(txn: WriteTxn) -> TableRuntime:
+            if definition.name in self.tables:
+                raise ResourceInUseException(f"Table already exists: {definition.name}")
+            indexes = [
+                IndexRuntime(schema, txn.next_index_id())
+                for schema in (*definition.local_indexes, *definition.global_indexes)
+            ]
+            t = TableRuntime(
+                table_id=0,
+                definition=definition,
+                created_at=now,
+                indexes=indexes,
+                tags=dict(definition.tags),
+            )
+            t.table_id = txn.insert_table(definition.name, dump_table(t), now)
+            self.tables[definition.name] = t
+            return t
+
+        return await self.run(job)
+
+    async def delete_table(self, name: str) -> TableRuntime:
+        t = self.described_table(name)
+
+        def job(txn: WriteTxn) -> TableRuntime:
+            if self.tables.get(t.name) is not t:
+                raise ResourceNotFoundException(
+                    f"Requested resource not found: Table: {t.name} not found"
+                )
+            txn.delete_table_data(t.table_id, [i.index_id for i in t.indexes])
+            txn.drop_table(t.table_id, self.clock.now())
+            t.dropped = True
+            del self.tables[t.name]
+            return t
+
+        return await self.run(job)
+
+    async def save_table(
+        self, t: TableRuntime, change: Callable[[WriteTxn, TableRuntime], None]
+    ) -> TableRuntime:
+        """Apply `change` to a table inside a write job and persist its catalog row."""
+
+        def job(txn: WriteTxn) -> TableRuntime:
+            if t.dropped:
+                raise ResourceNotFoundException(
+                    f"Requested resource not found: Table: {t.name} not found"
+                )
+            change(txn, t)
+            txn.update_table(t.table_id, dump_table(t))
+            return t
+
+        return await self.run(job)
+
+    @staticmethod
+    def add_index(txn: WriteTxn, t: TableRuntime, schema: IndexSchema) -> None:
+        """Create an index and backfill it from every existing item, in the same transaction."""
+        idx = IndexRuntime(schema, txn.next_index_id())
+        for stored in txn.iter_table_items(t.table_id):
+            entry = idx.entry_key(orjson.loads(stored.item))
+            if entry is not None:
+                txn.put_index_entry(idx.index_id, *entry, stored.hash, stored.pk, stored.sk)
+        t.indexes = [*t.indexes, idx]
+        sync_definition_indexes(t)
+
+    @staticmethod
+    def drop_index(txn: WriteTxn, t: TableRuntime, name: str) -> None:
+        idx = t.index(name)
+        if idx is None:
+            return
+        txn.delete_index_data(idx.index_id)
+        t.indexes = [i for i in t.indexes if i is not idx]
+        sync_definition_indexes(t)
+
+    @staticmethod
+    def set_ttl(txn: WriteTxn, t: TableRuntime, attribute: str | None) -> None:
+        """Enable (attribute) or disable (None) TTL and recompute every item's expiry."""
+        t.ttl_attribute = attribute
+        for stored in txn.iter_table_items(t.table_id):
+            expires = None if attribute is None else t.expiry_of(orjson.loads(stored.item))
+            txn.set_item_expiry(t.table_id, stored.hash, stored.pk, stored.sk, expires)
+
+    def redefine(self, t: TableRuntime, **changes: Any) -> None:
+        t.definition = replace(t.definition, **changes)
+
+    # Items -------------------------------------------------------------------------------------
+    def _check_live(self, mutations: Sequence[Mutation]) -> None:
+        for m in mutations:
+            if m.table.dropped:
+                raise ResourceNotFoundException("Requested resource not found")
+
+    async def write(self, m: Mutation) -> Outcome:
+        capture = self.capture
+
+        def job(txn: WriteTxn) -> Outcome:
+            self._check_live((m,))
+            return write_one(txn, m, capture)
+
+        return await self.run(job)
+
+    async def write_batch(self, mutations: Sequence[Mutation]) -> list[Outcome]:
+        capture = self.capture
+
+        def job(txn: WriteTxn) -> list[Outcome]:
+            self._check_live(mutations)
+            return write_many(txn, mutations, capture)
+
+        return await self.run(job)
+
+    async def transact(self, mutations: Sequence[Mutation]) -> list[Outcome]:
+        capture = self.capture
+
+        def job(txn: WriteTxn) -> list[Outcome]:
+            self._check_live(mutations)
+            return write_all_or_nothing(txn, mutations, capture)
+
+        return await self.run(job)
+
+    def get_item(self, t: TableRuntime, key: Item) -> bytes | None:
+        return self.storage.reader().get_item(t.table_id, *t.storage_key(key))

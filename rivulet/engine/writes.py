@@ -1,0 +1,138 @@
+"""The write path: one read of the old item, a pure `apply(old)`, the item, its index entries and
+its change record written in the caller's storage transaction (design.md, "The write path")."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import orjson
+
+from rivulet.core.sizes import item_size
+from rivulet.core.types import Item, Key
+from rivulet.core.values import items_equal
+from rivulet.engine.catalog import TableRuntime
+from rivulet.errors import DynamoError
+from rivulet.storage.base import WriteTxn
+
+
+class ConditionFailed(Exception):
+    """Raised by an `apply` function when the request's condition does not hold. Nothing is written."""
+
+
+Apply = Callable[[Item | None], Item | None]
+
+
+@dataclass(slots=True)
+class Mutation:
+    """A change to one item: `apply(old)` returns the new item, or None to delete it.
+
+    `apply` must be pure (it may run again) and raise ConditionFailed or a DynamoError.
+    """
+
+    table: TableRuntime
+    key: Key
+    apply: Apply
+    # TTL deletions are made by the service, not a user: the stream marks their records.
+    service: bool = False
+
+
+@dataclass(slots=True)
+class Outcome:
+    old: Item | None
+    new: Item | None
+    failed: bool = False
+    error: DynamoError | None = None
+    changed: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class ChangeCapture(Protocol):
+    """Receives every real item change inside its write transaction (the stream appends here)."""
+
+    def __call__(
+        self, txn: WriteTxn, table: TableRuntime, old: Item | None, new: Item | None, service: bool
+    ) -> None: ...
+
+
+def no_capture(
+    txn: WriteTxn, table: TableRuntime, old: Item | None, new: Item | None, service: bool
+) -> None:
+    return None
+
+
+def read_old(txn: WriteTxn, m: Mutation) -> tuple[tuple[int, bytes, bytes], Item | None]:
+    skey = m.table.storage_key(m.key)
+    raw = txn.get_item(m.table.table_id, *skey)
+    return skey, (None if raw is None else orjson.loads(raw))
+
+
+def evaluate(m: Mutation, old: Item | None) -> Outcome:
+    """Run `apply` and classify the result; never raises for condition or validation failures."""
+    try:
+        new = m.apply(old)
+    except ConditionFailed:
+        return Outcome(old, old, failed=True)
+    except DynamoError as exc:
+        return Outcome(old, old, failed=True, error=exc)
+    changed = not items_equal(old, new)
+    return Outcome(old, new, changed=changed)
+
+
+def store_change(
+    txn: WriteTxn, m: Mutation, skey: tuple[int, bytes, bytes], out: Outcome, capture: ChangeCapture
+) -> None:
+    """Write the item, maintain its index entries and hand the change to the stream capture."""
+    table, old, new = m.table, out.old, out.new
+    tid = table.table_id
+    if new is None:
+        txn.delete_item(tid, *skey)
+    else:
+        txn.put_item(tid, *skey, orjson.dumps(new), item_size(new), table.expiry_of(new))
+    for idx in table.indexes:
+        before = None if old is None else idx.entry_key(old)
+        after = None if new is None else idx.entry_key(new)
+        if before == after:
+            continue
+        if before is not None:
+            txn.delete_index_entry(idx.index_id, *before, *skey)
+        if after is not None:
+            txn.put_index_entry(idx.index_id, *after, *skey)
+    capture(txn, table, old, new, m.service)
+
+
+def write_one(txn: WriteTxn, m: Mutation, capture: ChangeCapture) -> Outcome:
+    """A single conditional write (PutItem, UpdateItem, DeleteItem, a TTL delete)."""
+    skey, old = read_old(txn, m)
+    out = evaluate(m, old)
+    if out.error is not None:
+        raise out.error
+    if out.changed:
+        store_change(txn, m, skey, out, capture)
+    return out
+
+
+def write_many(
+    txn: WriteTxn, mutations: Sequence[Mutation], capture: ChangeCapture
+) -> list[Outcome]:
+    """Independent writes committed together (BatchWriteItem, TTL): a failed condition skips only its item."""
+    return [write_one(txn, m, capture) for m in mutations]
+
+
+def write_all_or_nothing(
+    txn: WriteTxn, mutations: Sequence[Mutation], capture: ChangeCapture
+) -> list[Outcome]:
+    """TransactWriteItems: evaluate every action against the current state; if any fails, write
+    nothing and return the outcomes so the caller can build CancellationReasons."""
+    staged = []
+    for m in mutations:
+        skey, old = read_old(txn, m)
+        staged.append((m, skey, evaluate(m, old)))
+    outcomes = [out for _, _, out in staged]
+    if any(out.failed for out in outcomes):
+        return outcomes
+    for m, skey, out in staged:
+        if out.changed:
+            store_change(txn, m, skey, out, capture)
+    return outcomes

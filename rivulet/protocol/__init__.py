@@ -1,0 +1,1 @@
+"""HTTP and the AWS JSON 1.0 wire format only: no DynamoDB semantics here."""

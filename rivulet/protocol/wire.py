@@ -1,0 +1,40 @@
+"""AWS JSON 1.0 framing: request ids, response bodies, CRC32, credential scope."""
+
+from __future__ import annotations
+
+import base64
+import os
+import zlib
+
+import orjson
+
+from rivulet.errors import DynamoError
+
+CONTENT_TYPE = b"application/x-amz-json-1.0"
+
+
+def request_id() -> bytes:
+    """52 characters of [A-Z2-7], like DynamoDB's 52-character request ids."""
+    return base64.b32encode(os.urandom(33))[:52]
+
+
+def crc32_header(body: bytes) -> bytes:
+    # botocore checks x-amz-crc32 for the dynamodb service when present; it must be exact.
+    return str(zlib.crc32(body) & 0xFFFFFFFF).encode()
+
+
+def encode(result: object) -> bytes:
+    return orjson.dumps(result)
+
+
+def encode_error(err: DynamoError) -> bytes:
+    return orjson.dumps(err.body())
+
+
+def region_from_authorization(header: str) -> str | None:
+    """The region of a SigV4 credential scope: `Credential=<key>/<date>/<region>/<service>/aws4_request`."""
+    start = header.find("Credential=")
+    if start < 0:
+        return None
+    parts = header[start + 11 :].split(",", 1)[0].strip().split("/")
+    return parts[2] if len(parts) >= 5 and parts[2] else None

@@ -1,0 +1,1 @@
+"""Storage backends: the only package with SQL."""

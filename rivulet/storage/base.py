@@ -1,0 +1,193 @@
+"""The storage contract every backend implements.
+
+Contract (every backend passes the same suite in tests/storage):
+- `write(job)` runs `job(txn)` inside one write transaction. Everything the job does (item
+  writes, index entries, catalog rows and, later, the stream record of the change) commits
+  together or not at all. The returned future resolves only after the commit is durable at the
+  configured durability level; if the job raises, its changes are rolled back and the future
+  carries the exception, while other jobs of the same group commit are unaffected.
+- Jobs run one at a time, in submission order; a job sees the effects of every job submitted
+  before it.
+- Readers (`reader()`) see only committed data; a read issued after a write's future resolved
+  sees that write.
+- Storage raises only `StorageError` (and whatever a job itself raises); driver exceptions never
+  escape upward.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
+
+
+class StorageError(Exception):
+    """A backend fault (disk full, corrupt file, driver error). Logged and sent as InternalServerError."""
+
+
+@dataclass(frozen=True, slots=True)
+class TableRow:
+    """A row of the catalog: one incarnation of a table."""
+
+    table_id: int
+    name: str
+    definition: bytes  # orjson of the engine's table description
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class StoredItem:
+    """Where an item lives: its partition hash and encoded keys, plus the orjson item bytes."""
+
+    hash: int
+    pk: bytes
+    sk: bytes
+    item: bytes
+    size: int  # DynamoDB item size in bytes (not the length of the JSON)
+
+
+class WriteTxn(Protocol):
+    """Operations available to a job inside a write transaction."""
+
+    # Items -----------------------------------------------------------------------------------
+    def get_item(self, table_id: int, hash: int, pk: bytes, sk: bytes) -> bytes | None:
+        """The stored item bytes, or None. Sees earlier writes of the same transaction."""
+
+    def put_item(
+        self,
+        table_id: int,
+        hash: int,
+        pk: bytes,
+        sk: bytes,
+        item: bytes,
+        size: int,
+        expires: int | None,
+    ) -> None:
+        """Insert or replace the item at this key."""
+
+    def delete_item(self, table_id: int, hash: int, pk: bytes, sk: bytes) -> None:
+        """Remove the item at this key (no-op if absent)."""
+
+    def put_index_entry(
+        self, index_id: int, hash: int, pk: bytes, sk: bytes, t_hash: int, t_pk: bytes, t_sk: bytes
+    ) -> None:
+        """Record that the base item (t_hash, t_pk, t_sk) appears in the index under (hash, pk, sk)."""
+
+    def delete_index_entry(
+        self, index_id: int, hash: int, pk: bytes, sk: bytes, t_hash: int, t_pk: bytes, t_sk: bytes
+    ) -> None:
+        """Remove one index entry (no-op if absent)."""
+
+    def iter_table_items(self, table_id: int) -> Iterator[StoredItem]:
+        """Every item of a table, for backfills inside the transaction (GSI creation, TTL enable)."""
+
+    def set_item_expiry(
+        self, table_id: int, hash: int, pk: bytes, sk: bytes, expires: int | None
+    ) -> None:
+        """Set the TTL expiry (epoch seconds) of an existing item."""
+
+    def delete_table_data(self, table_id: int, index_ids: Sequence[int]) -> None:
+        """Drop every item and index entry of a table."""
+
+    def delete_index_data(self, index_id: int) -> None:
+        """Drop every entry of one index."""
+
+    # Catalog ---------------------------------------------------------------------------------
+    def insert_table(self, name: str, definition: bytes, created_at: float) -> int:
+        """Add a live table; returns its table_id (never reused)."""
+
+    def update_table(self, table_id: int, definition: bytes) -> None:
+        """Replace a live table's definition."""
+
+    def drop_table(self, table_id: int, deleted_at: float) -> None:
+        """Mark a table deleted; its id is never reused."""
+
+    def next_index_id(self) -> int:
+        """A fresh index id, never reused."""
+
+
+class Reader(Protocol):
+    """Read access to committed data. Each call is a consistent snapshot of its own."""
+
+    def get_item(self, table_id: int, hash: int, pk: bytes, sk: bytes) -> bytes | None: ...
+
+    def get_items(self, keys: Sequence[tuple[int, int, bytes, bytes]]) -> list[bytes | None]:
+        """Several items, each (table_id, hash, pk, sk), read in one snapshot (TransactGetItems)."""
+
+    def query(
+        self,
+        table_id: int,
+        hash: int,
+        pk: bytes,
+        lo: bytes | None,
+        lo_inclusive: bool,
+        hi: bytes | None,
+        hi_inclusive: bool,
+        forward: bool,
+    ) -> Iterator[StoredItem]:
+        """Items of one partition with lo <(=) sk <(=) hi, in sort-key order (descending if not forward)."""
+
+    def query_index(
+        self,
+        table_id: int,
+        index_id: int,
+        hash: int,
+        pk: bytes,
+        lo: bytes | None,
+        lo_inclusive: bool,
+        hi: bytes | None,
+        hi_inclusive: bool,
+        forward: bool,
+    ) -> Iterator[tuple[bytes, StoredItem]]:
+        """(index sort key, base item) pairs of one index partition, in index sort-key order."""
+
+    def scan(
+        self, table_id: int, hash_lo: int, hash_hi: int, after: tuple[int, bytes, bytes] | None
+    ) -> Iterator[StoredItem]:
+        """Items with hash in [hash_lo, hash_hi), in (hash, pk, sk) order, strictly after `after`."""
+
+    def scan_index(
+        self,
+        table_id: int,
+        index_id: int,
+        hash_lo: int,
+        hash_hi: int,
+        after: tuple[int, bytes, bytes, int, bytes, bytes] | None,
+    ) -> Iterator[tuple[tuple[int, bytes, bytes], StoredItem]]:
+        """Index entries with hash in range, in entry order, strictly after `after`, with their base items."""
+
+    def table_stats(self, table_id: int) -> tuple[int, int]:
+        """(item count, total item bytes)."""
+
+    def index_stats(self, table_id: int, index_id: int) -> tuple[int, int]:
+        """(entry count, total bytes of the base items indexed)."""
+
+    def expired_items(self, table_id: int, now: int, oldest: int, limit: int) -> list[StoredItem]:
+        """Items whose expiry is in [oldest, now), oldest first."""
+
+    def live_tables(self) -> list[TableRow]: ...
+
+
+class Storage(Protocol):
+    def open(self) -> None:
+        """Create or migrate the schema and start the writer."""
+
+    def close(self) -> None:
+        """Finish queued jobs, commit, stop the writer and close every connection."""
+
+    def submit(
+        self, job: Callable[[WriteTxn], T], loop: asyncio.AbstractEventLoop
+    ) -> asyncio.Future[T]:
+        """Queue a write job; the future resolves on `loop` after the group it ran in commits."""
+
+    def run_sync(self, job: Callable[[WriteTxn], T]) -> T:
+        """Run a write job and wait for its commit from a non-async context (startup, CLI)."""
+
+    def reader(self) -> Reader:
+        """A reader for the calling thread."""
+
+    def get_meta(self, key: str) -> Any:
+        """A small JSON value stored under key (catalog counters, keys), or None."""
