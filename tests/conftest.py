@@ -49,6 +49,7 @@ class RunningServer:
     port: int
     data_dir: Path
     log_path: Path
+    log_file: Any = None
 
     @property
     def url(self) -> str:
@@ -68,6 +69,8 @@ class RunningServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self.log_file is not None and not self.log_file.closed:
+            self.log_file.close()
         return self.process.returncode
 
     def log(self) -> str:
@@ -95,7 +98,7 @@ def start_server(data_dir: Path, *extra: str, port: int | None = None) -> Runnin
         stderr=subprocess.STDOUT,
         env=env,
     )
-    server = RunningServer(process, port, data_dir, log_path)
+    server = RunningServer(process, port, data_dir, log_path, log_file)
     http = urllib3.PoolManager()
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
