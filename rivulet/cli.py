@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import signal
 from pathlib import Path
+from types import FrameType
 
 import click
 
@@ -98,6 +100,9 @@ def serve(
         ttl_interval=ttl_interval,
     )
     server = Server(settings)
+    # uvicorn stops gracefully on SIGTERM, then re-raises it to the default handler, which would
+    # end the process with -15; a requested stop that went cleanly is a successful exit.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     uvicorn.run(
         server.app,
         host=host,
@@ -109,3 +114,7 @@ def serve(
         http="auto",
         timeout_graceful_shutdown=10,
     )
+
+
+def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)

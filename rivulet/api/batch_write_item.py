@@ -8,54 +8,88 @@ from rivulet.api.common import consumed_capacity, write_units
 from rivulet.api.context import ApiContext
 from rivulet.api.validate import validate_request
 from rivulet.core.sizes import item_size
-from rivulet.core.values import key_of, normalize_item, validate_item_for_put, validate_key
+from rivulet.core.types import Item
+from rivulet.core.values import (
+    KEY_MISMATCH,
+    check_item_size,
+    key_of,
+    normalize_item,
+    validate_item_for_put,
+    validate_key,
+)
 from rivulet.engine.catalog import TableRuntime
-from rivulet.engine.writes import Mutation
+from rivulet.engine.writes import Apply, Mutation
 from rivulet.errors import ValidationException
 from rivulet.protocol.asgi import RequestContext
 
 MAX_REQUESTS = 25
 
+# (table name, [(is put, normalised item or key)]) after the table-independent checks.
+Parsed = list[tuple[str, list[tuple[bool, Item]]]]
 
-def _mutations(api: ApiContext, body: dict[str, Any]) -> list[Mutation]:
-    mutations: list[Mutation] = []
+
+def _parse(body: dict[str, Any]) -> Parsed:
+    """Checks that need no table, in DynamoDB's order: empty requests, attribute values, sizes."""
+    parsed: Parsed = []
+    total = 0
     for table_name, requests in body["RequestItems"].items():
-        table = api.db.table(table_name)
-        seen: set[tuple[int, bytes, bytes]] = set()
+        # A WriteRequest must hold exactly one of PutRequest and DeleteRequest.
+        if any(len(request) != 1 for request in requests):
+            raise ValidationException(
+                "Supplied AttributeValue has more than one datatypes set, must contain exactly one "
+                "of the supported datatypes"
+            )
+        entries: list[tuple[bool, Item]] = []
         for request in requests:
-            put, delete = request.get("PutRequest"), request.get("DeleteRequest")
-            if (put is None) == (delete is None):
-                raise ValidationException(
-                    "Supplied AttributeValue has more than one datatypes set, must contain exactly one of "
-                    "the supported datatypes"
-                )
+            put = request.get("PutRequest")
             if put is not None:
                 item = normalize_item(put["Item"])
-                validate_item_for_put(item, table.key, [i.schema for i in table.indexes])
-                key = key_of(item, table.key)
-                mutation = Mutation(table, key, _put(item))
+                check_item_size(item)
+                entries.append((True, item))
             else:
-                key = validate_key(delete["Key"], table.key)
+                entries.append((False, normalize_item(request["DeleteRequest"]["Key"])))
+        total += len(entries)
+        parsed.append((table_name, entries))
+    if total > MAX_REQUESTS:
+        raise ValidationException("Too many items requested for the BatchWriteItem call")
+    return parsed
+
+
+def _mutations(api: ApiContext, parsed: Parsed) -> list[Mutation]:
+    mutations: list[Mutation] = []
+    for table_name, entries in parsed:
+        table = api.db.table(table_name)
+        indexes = [i.schema for i in table.indexes]
+        seen: set[tuple[int, bytes, bytes]] = set()
+        for is_put, value in entries:
+            if is_put:
+                try:
+                    validate_item_for_put(value, table.key, indexes, check_size=False)
+                except ValidationException as error:
+                    # A put whose item lacks the key (or has it with the wrong type) is reported
+                    # as a key mismatch, like a delete's.
+                    message = error.message or ""
+                    if "Missing the key" in message or "Type mismatch for key" in message:
+                        raise ValidationException(KEY_MISMATCH) from None
+                    raise
+                key = key_of(value, table.key)
+                mutation = Mutation(table, key, _put(value))
+            else:
+                key = validate_key(value, table.key)
                 mutation = Mutation(table, key, _delete)
             skey = table.storage_key(key)
             if skey in seen:
                 raise ValidationException("Provided list of item keys contains duplicates")
             seen.add(skey)
             mutations.append(mutation)
-    if len(mutations) > MAX_REQUESTS:
-        raise ValidationException(
-            "1 validation error detected: Value '{...}' at 'requestItems' failed to satisfy constraint: "
-            "Map value must satisfy constraint: [Member must have length less than or equal to 25, "
-            "Member must have length greater than or equal to 1]"
-        )
     return mutations
 
 
-def _put(item: dict[str, Any]):  # type: ignore[no-untyped-def]
+def _put(item: Item) -> Apply:
     return lambda old: item
 
 
-def _delete(old: dict[str, Any] | None) -> None:
+def _delete(old: Item | None) -> None:
     return None
 
 
@@ -63,7 +97,7 @@ async def batch_write_item(
     api: ApiContext, body: dict[str, Any], ctx: RequestContext
 ) -> dict[str, Any]:
     body = validate_request("BatchWriteItem", body)
-    mutations = _mutations(api, body)
+    mutations = _mutations(api, _parse(body))
     outcomes = await api.db.write_batch(mutations)
     result: dict[str, Any] = {"UnprocessedItems": {}}
     if body.get("ReturnConsumedCapacity", "NONE") != "NONE":

@@ -16,9 +16,16 @@ from rivulet.expr.legacy import check_mixing, translate
 NO_EXPRESSIONS = Expressions(None, None, None, None, None)
 
 
-def request_expressions(body: Mapping[str, Any], operation: str) -> Expressions:
-    """Compile the request's expressions, or its legacy parameters translated into expressions."""
-    check_mixing(body)
+def request_expressions(
+    body: Mapping[str, Any], operation: str, *, mixing_checked: bool = False
+) -> Expressions:
+    """Compile the request's expressions, or its legacy parameters translated into expressions.
+
+    DynamoDB first rejects requests mixing expression and legacy parameters; callers that must
+    validate something in between (attribute values) call check_mixing themselves first.
+    """
+    if not mixing_checked:
+        check_mixing(body, operation)
     legacy = translate(body, operation=operation)
     if legacy is not None:
         return compile_expressions(

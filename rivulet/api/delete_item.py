@@ -15,20 +15,24 @@ from rivulet.api.conditions import condition_apply, raise_condition_failed
 from rivulet.api.context import ApiContext
 from rivulet.api.validate import validate_request
 from rivulet.core.sizes import item_size
-from rivulet.core.values import validate_key
+from rivulet.core.values import normalize_item, validate_key
 from rivulet.engine.writes import Mutation
 from rivulet.errors import ValidationException
+from rivulet.expr.legacy import check_mixing
 from rivulet.protocol.asgi import RequestContext
 
 
 async def delete_item(api: ApiContext, body: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
     body = validate_request("DeleteItem", body)
-    exprs = request_expressions(body, "DeleteItem")
+    # DynamoDB's order: parameter mixing, the key's values, then the expressions, then the table.
+    check_mixing(body, "DeleteItem")
+    key = normalize_item(body["Key"])
+    exprs = request_expressions(body, "DeleteItem", mixing_checked=True)
     return_values = body.get("ReturnValues", "NONE")
     if return_values not in ("NONE", "ALL_OLD"):
         raise ValidationException("ReturnValues can only be ALL_OLD or NONE")
     table = api.db.table(body["TableName"])
-    key = validate_key(body["Key"], table.key)
+    key = validate_key(key, table.key)
     out = await api.db.write(
         Mutation(table, key, condition_apply(exprs.condition, lambda old: None))
     )

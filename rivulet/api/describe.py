@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rivulet.config import Settings
@@ -41,9 +42,10 @@ def _throughput(rcu: int | None, wcu: int | None, t: TableRuntime | None = None)
     return out
 
 
-def _index(
+def index_description(
     t: TableRuntime, idx: IndexRuntime, arn: str, reader: Reader | None, status: str
 ) -> dict[str, Any]:
+    """One LocalSecondaryIndexes/GlobalSecondaryIndexes entry; `status` is the GSI's IndexStatus."""
     s = idx.schema
     count, size = reader.index_stats(t.table_id, idx.index_id) if reader is not None else (0, 0)
     out: dict[str, Any] = {
@@ -55,7 +57,7 @@ def _index(
         "IndexArn": f"{arn}/index/{s.name}",
     }
     if s.is_global:
-        out["IndexStatus"] = status if status != "ACTIVE" else idx.status
+        out["IndexStatus"] = status
         if t.definition.billing_mode == "PROVISIONED":
             out["ProvisionedThroughput"] = _throughput(s.read_capacity, s.write_capacity)
         else:
@@ -71,8 +73,15 @@ def table_description(
     *,
     status: str = "ACTIVE",
     reader: Reader | None = None,
+    index_status: Mapping[str, str] | None = None,
+    deleting_indexes: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
-    """The full TableDescription; item counts come from `reader` (zero without one, as on create)."""
+    """The full TableDescription; item counts come from `reader` (zero without one, as on create).
+
+    GSIs share the table's status while it is CREATING or DELETING; otherwise their own, or the
+    one UpdateTable gives them in `index_status`. `deleting_indexes` are GSIs UpdateTable just
+    dropped, which DynamoDB still lists (as DELETING) in its response.
+    """
     d = t.definition
     arn = table_arn(settings, region, d.name)
     count, size = reader.table_stats(t.table_id) if reader is not None else (0, 0)
@@ -96,13 +105,31 @@ def table_description(
     }
     if d.billing_mode == "PAY_PER_REQUEST" or t.billing_switched_at is not None:
         summary: dict[str, Any] = {"BillingMode": d.billing_mode}
-        if t.billing_switched_at is not None:
-            summary["LastUpdateToPayPerRequestDateTime"] = t.billing_switched_at
+        # A table created on demand reports its creation as the switch, once it is ACTIVE.
+        switched = t.billing_switched_at
+        if switched is None and status != "CREATING":
+            switched = t.created_at
+        if switched is not None:
+            summary["LastUpdateToPayPerRequestDateTime"] = switched
         out["BillingModeSummary"] = summary
     if d.billing_mode == "PAY_PER_REQUEST":
         out["OnDemandThroughput"] = {"MaxReadRequestUnits": -1, "MaxWriteRequestUnits": -1}
-    local = [_index(t, i, arn, reader, status) for i in t.indexes if not i.schema.is_global]
-    glob = [_index(t, i, arn, reader, status) for i in t.indexes if i.schema.is_global]
+
+    def gsi_status(i: IndexRuntime) -> str:
+        if status in ("CREATING", "DELETING"):
+            return status
+        return (index_status or {}).get(i.name, i.status)
+
+    local = [
+        index_description(t, i, arn, reader, status) for i in t.indexes if not i.schema.is_global
+    ]
+    glob = [
+        index_description(t, i, arn, reader, gsi_status(i)) for i in t.indexes if i.schema.is_global
+    ]
+    for entry in glob:
+        if (index_status or {}).get(entry["IndexName"]) == "CREATING":
+            entry["Backfilling"] = False  # an UpdateTable-added GSI; its backfill already ran
+    glob.extend(deleting_indexes)
     if local:
         out["LocalSecondaryIndexes"] = local
     if glob:

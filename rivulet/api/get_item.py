@@ -10,8 +10,9 @@ from rivulet.api.common import consumed_capacity, read_units, request_expression
 from rivulet.api.context import ApiContext
 from rivulet.api.validate import validate_request
 from rivulet.core.sizes import item_size
-from rivulet.core.values import validate_key
+from rivulet.core.values import normalize_item, validate_key
 from rivulet.expr import project
+from rivulet.expr.legacy import check_mixing
 from rivulet.protocol.asgi import RequestContext
 
 
@@ -19,9 +20,12 @@ async def get_item(
     api: ApiContext, body: dict[str, Any], ctx: RequestContext
 ) -> dict[str, Any] | bytes:
     body = validate_request("GetItem", body)
-    exprs = request_expressions(body, "GetItem")
+    # DynamoDB's order: parameter mixing, the key's values, then the expressions, then the table.
+    check_mixing(body, "GetItem")
+    key = normalize_item(body["Key"])
+    exprs = request_expressions(body, "GetItem", mixing_checked=True)
     table = api.db.table(body["TableName"])
-    key = validate_key(body["Key"], table.key)
+    key = validate_key(key, table.key)
     raw = api.db.get_item(table, key)
     wants_capacity = body.get("ReturnConsumedCapacity", "NONE") != "NONE"
     if exprs.projection is None and not wants_capacity:

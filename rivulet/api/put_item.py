@@ -15,21 +15,26 @@ from rivulet.api.conditions import condition_apply, raise_condition_failed
 from rivulet.api.context import ApiContext
 from rivulet.api.validate import validate_request
 from rivulet.core.sizes import item_size
-from rivulet.core.values import key_of, normalize_item, validate_item_for_put
+from rivulet.core.values import check_item_size, key_of, normalize_item, validate_item_for_put
 from rivulet.engine.writes import Mutation
 from rivulet.errors import ValidationException
+from rivulet.expr.legacy import check_mixing
 from rivulet.protocol.asgi import RequestContext
 
 
 async def put_item(api: ApiContext, body: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
     body = validate_request("PutItem", body)
-    exprs = request_expressions(body, "PutItem")
+    # DynamoDB's order: parameter mixing, the item's values, ReturnValues, the item's size, the
+    # expressions; only then the table and the item's key attributes.
+    check_mixing(body, "PutItem")
     item = normalize_item(body["Item"])
     return_values = body.get("ReturnValues", "NONE")
     if return_values not in ("NONE", "ALL_OLD"):
         raise ValidationException("ReturnValues can only be ALL_OLD or NONE")
+    check_item_size(item)
+    exprs = request_expressions(body, "PutItem", mixing_checked=True)
     table = api.db.table(body["TableName"])
-    validate_item_for_put(item, table.key, [i.schema for i in table.indexes])
+    validate_item_for_put(item, table.key, [i.schema for i in table.indexes], check_size=False)
 
     new_item = item
     out = await api.db.write(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
 
 from rivulet.api.common import consumed_capacity, read_units
 from rivulet.core.types import Item
+from rivulet.core.values import validate_key
 from rivulet.engine.catalog import IndexRuntime, TableRuntime
 from rivulet.engine.reads import Page
 from rivulet.errors import ValidationException
@@ -25,6 +26,43 @@ def find_index(table: TableRuntime, body: Mapping[str, Any]) -> IndexRuntime | N
     if index.schema.is_global and body.get("ConsistentRead"):
         raise ValidationException("Consistent reads are not supported on global secondary indexes")
     return index
+
+
+def validate_start_key(start: Item, table: TableRuntime) -> None:
+    """The table-key part of an ExclusiveStartKey must be a valid primary key."""
+    try:
+        validate_key({k: start[k] for k in table.key.names if k in start}, table.key)
+    except ValidationException as exc:
+        raise ValidationException(f"The provided starting key is invalid: {exc.message}") from None
+
+
+def check_key_paths(table: TableRuntime, exprs: Expressions) -> None:
+    """Projection and filter paths may not go inside a key attribute of the table or an index."""
+    nested: set[str] = set()
+    if exprs.projection is not None:
+        nested |= exprs.projection.nested_heads
+    if exprs.filter is not None:
+        nested |= exprs.filter.nested_heads
+    if not nested:
+        return
+    scalars = (
+        "Key attributes must be scalars; list random access '[]' and map lookup '.' are not allowed"
+    )
+    for name in table.key.names:
+        if name in nested:
+            raise ValidationException(f"{scalars}: Key: {name}")
+    for index in table.indexes:
+        for name in index.schema.key.names:
+            if name in nested:
+                raise ValidationException(f"{scalars}: IndexKey: {name}")
+
+
+def index_view(table: TableRuntime, index: IndexRuntime | None) -> Callable[[Item], Item] | None:
+    """What a read of a GSI sees of an item: only projected attributes (a GSI cannot fetch from
+    the table). An LSI can, so its reads see the whole item."""
+    if index is None or not index.schema.is_global or index.schema.projection.type == "ALL":
+        return None
+    return lambda item: index_projection(table, index, item)
 
 
 def check_select(body: Mapping[str, Any], exprs: Expressions, index: IndexRuntime | None) -> str:
@@ -85,8 +123,13 @@ def page_response(
 ) -> dict[str, Any] | bytes:
     """Items (projected), Count, ScannedCount, LastEvaluatedKey and ConsumedCapacity."""
     consistent = bool(body.get("ConsistentRead"))
-    size = sum(r.size for r in page.rows)
-    cap = consumed_capacity(body, table, read_units(size, consistent), read=True)
+    # Capacity is charged for everything read, before the filter, and to the index read.
+    units = read_units(page.read_bytes, consistent)
+    if index is None:
+        cap = consumed_capacity(body, table, units, read=True)
+    else:
+        by_index = {index.name: (index.schema.is_global, units)}
+        cap = consumed_capacity(body, table, 0.0, read=True, index_units=by_index)
     tail: dict[str, Any] = {"Count": len(page.rows), "ScannedCount": page.scanned}
     if page.last_key is not None:
         tail["LastEvaluatedKey"] = page.last_key
@@ -94,10 +137,12 @@ def page_response(
         tail["ConsumedCapacity"] = cap
     if select == "COUNT":
         return tail
+    # ALL_PROJECTED_ATTRIBUTES shows the index's attributes; a ProjectionExpression on a GSI
+    # can only pick among them too (an LSI fetches the rest from the table).
     needs_index_projection = (
         index is not None
-        and select == "ALL_PROJECTED_ATTRIBUTES"
         and index.schema.projection.type != "ALL"
+        and (select == "ALL_PROJECTED_ATTRIBUTES" or index.schema.is_global)
     )
     if exprs.projection is None and not needs_index_projection:
         # Hot path: stored item bytes go out as they are.
@@ -106,7 +151,8 @@ def page_response(
     out: list[Item] = []
     for row, item in zip(page.rows, page.items, strict=True):
         full: Item = item if item is not None else orjson.loads(row.item)
-        if index is not None and select == "ALL_PROJECTED_ATTRIBUTES":
+        if needs_index_projection:
+            assert index is not None
             full = index_projection(table, index, full)
         out.append(full if exprs.projection is None else project(exprs.projection, full))
     return {"Items": out, **tail}

@@ -19,12 +19,12 @@ def tagged_table(api: ApiContext, body: dict[str, Any], operation: str) -> Table
         raise ValidationException("Invalid TableArn")
     if not _ANY_ARN.match(arn):
         # DynamoDB answers a string that is not an ARN at all as an IAM denial.
-        err = AccessDeniedException(
-            f"User: arn:aws:iam::{api.settings.account_id}:user/rivulet is not authorized to perform: "
-            f"dynamodb:{operation} on resource: {arn}"
+        # Coral's AccessDeniedException spells the member "Message".
+        raise AccessDeniedException(
+            None,
+            Message=f"User: arn:aws:iam::{api.settings.account_id}:user/rivulet is not authorized "
+            f"to perform: dynamodb:{operation} on resource: {arn}",
         )
-        err.message_key = "Message"
-        raise err
     if not _TABLE_ARN.match(arn):
         raise ValidationException(f"Invalid TableArn: Invalid ResourceArn provided as input {arn}")
     name = arn.split(":table/", 1)[1]

@@ -10,7 +10,7 @@ from rivulet.api.common import consumed_capacity, read_units, request_expression
 from rivulet.api.context import ApiContext
 from rivulet.api.validate import validate_request
 from rivulet.core.sizes import item_size
-from rivulet.core.values import validate_key
+from rivulet.core.values import normalize_item, validate_key
 from rivulet.engine.catalog import TableRuntime
 from rivulet.errors import ValidationException
 from rivulet.expr import project
@@ -23,11 +23,16 @@ async def transact_get_items(
     body = validate_request("TransactGetItems", body)
     plans = []
     seen = set()
-    for action in body["TransactItems"]:
-        spec = action["Get"]
+    for index, action in enumerate(body["TransactItems"], 1):
+        spec = action.get("Get") if action is not None else None
+        if spec is None:
+            raise ValidationException(
+                f"1 validation error detected: Value null at 'transactItems.{index}.member.get' "
+                "failed to satisfy constraint: Member must not be null"
+            )
         table = api.db.table(spec["TableName"])
         exprs = request_expressions(spec, "GetItem")
-        skey = table.storage_key(validate_key(spec["Key"], table.key))
+        skey = table.storage_key(validate_key(normalize_item(spec["Key"]), table.key))
         if (table.table_id, skey) in seen:
             raise ValidationException(
                 "Transaction request cannot include multiple operations on one item"

@@ -67,7 +67,7 @@ def _action(api: ApiContext, action: dict[str, Any]) -> tuple[Mutation, dict[str
         return Mutation(
             table, key_of(item, table.key), condition_apply(exprs.condition, lambda old: new_item)
         ), spec
-    key = validate_key(spec["Key"], table.key)
+    key = validate_key(normalize_item(spec["Key"]), table.key)
     if kind == "Delete":
         return Mutation(table, key, condition_apply(exprs.condition, lambda old: None)), spec
     if kind == "ConditionCheck":
@@ -105,8 +105,12 @@ async def transact_write_items(
     digest = b""
     if token is not None:
         now = time.monotonic()
-        for stale in [t for t, s in _tokens.items() if now - s.at > TOKEN_TTL]:
-            del _tokens[stale]
+        # Tokens are inserted in time order (dicts keep insertion order): expire from the front.
+        while _tokens:
+            oldest = next(iter(_tokens))
+            if now - _tokens[oldest].at <= TOKEN_TTL:
+                break
+            del _tokens[oldest]
         digest = hashlib.sha256(
             orjson.dumps(body["TransactItems"], option=orjson.OPT_SORT_KEYS)
         ).digest()
@@ -118,7 +122,7 @@ async def transact_write_items(
                 )
             return seen.response
 
-    planned = [_action(api, a) for a in body["TransactItems"]]
+    planned = [_action(api, a or {}) for a in body["TransactItems"]]
     keys = set()
     for m, _ in planned:
         k = (m.table.table_id, m.table.storage_key(m.key))

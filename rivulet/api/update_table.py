@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from rivulet.api.context import ApiContext
-from rivulet.api.describe import table_description
+from rivulet.api.describe import index_description, table_arn, table_description
 from rivulet.api.table_specs import TableUpdate, parse_update_table
 from rivulet.api.validate import validate_request
 from rivulet.core.schema import IndexSchema
@@ -86,7 +86,26 @@ async def update_table(
         body, table.definition, stream_enabled=bool(stream and stream.enabled)
     )
     now = api.db.clock.now()
+    reader = api.db.storage.reader()
+    # DynamoDB still lists a GSI being deleted in this response, as DELETING.
+    arn = table_arn(api.settings, ctx.region, table.name)
+    deleting = [
+        index_description(table, idx, arn, reader, "DELETING")
+        for name in update.delete_indexes
+        if (idx := table.index(name)) is not None
+    ]
     await api.db.save_table(table, lambda txn, t: _apply(txn, t, update, now))
-    return {
-        "TableDescription": table_description(api.settings, ctx.region, table, status="UPDATING")
-    }
+    statuses = {name: "UPDATING" for name, _, _ in update.update_indexes}
+    if update.billing_mode is not None:
+        statuses = {i.name: "UPDATING" for i in table.indexes if i.schema.is_global}
+    statuses.update({schema.name: "CREATING" for schema in update.create_indexes})
+    desc = table_description(
+        api.settings,
+        ctx.region,
+        table,
+        status="UPDATING",
+        reader=reader,
+        index_status=statuses,
+        deleting_indexes=deleting,
+    )
+    return {"TableDescription": desc}

@@ -320,6 +320,11 @@ def _compile_children(node: Node) -> ConstraintCheck | None:
 
             def check_elements(value: Any, path: str, errors: list[str]) -> None:
                 for index, item in enumerate(value, 1):
+                    if item is None:
+                        # A list holds no nulls, whether or not its member type has constraints.
+                        if len(errors) < MAX_ERRORS:
+                            errors.append(_failure(None, f"{path}.{index}.member", NOT_NULL))
+                        continue
                     element(item, f"{path}.{index}.member", errors)
 
             return check_elements

@@ -28,6 +28,9 @@ MULTIPLE_TYPES = (
     "must contain exactly one of the supported datatypes"
 )
 KEY_MISMATCH = "The provided key element does not match the schema"
+# DynamoDB supports nested attributes up to 32 levels deep (maps and lists within each other).
+MAX_NESTING = 32
+NESTING_EXCEEDED = "Nesting Levels have exceeded supported limits"
 ITEM_TOO_LARGE = "Item size has exceeded the maximum allowed size"
 
 # Wire-type (SerializationException) texts, as DynamoDB's Java deserializer words them.
@@ -199,33 +202,63 @@ def _number_set(payload: object, errors: Errors) -> object:
     return members if canonical == members else canonical
 
 
-def _attribute_list(payload: object, errors: Errors) -> object:
+def _nested(depth: int) -> int:
+    """The depth of the members of a map or list found at `depth`; raises past the limit.
+
+    Raised at once rather than collected: it also keeps hostile input from recursing deeply."""
+    if depth >= MAX_NESTING:
+        raise ValidationException(NESTING_EXCEEDED)
+    return depth + 1
+
+
+def exceeds_nesting(item: Item) -> bool:
+    """Whether a map or list of a (validated) item lies deeper than MAX_NESTING levels, as an
+    update can build; iterative, so even a hostile item cannot make it recurse."""
+    stack: list[tuple[AttributeValue, int]] = [(value, 0) for value in item.values()]
+    while stack:
+        value, depth = stack.pop()
+        for kind, payload in value.items():
+            if kind == "M":
+                children = payload.values()
+            elif kind == "L":
+                children = payload
+            else:
+                continue
+            if depth >= MAX_NESTING:
+                return True
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _attribute_list(payload: object, errors: Errors, depth: int) -> object:
     members = _list(payload)
-    normalized = [_value(member, errors) for member in members]
+    inner = _nested(depth)
+    normalized = [_value(member, errors, inner) for member in members]
     if all(new is old for new, old in zip(normalized, members, strict=True)):
         return members
     return normalized
 
 
-def _attribute_map(payload: object, errors: Errors) -> object:
-    return _attribute_values(_map(payload), errors)
+def _attribute_map(payload: object, errors: Errors, depth: int) -> object:
+    return _attribute_values(_map(payload), errors, _nested(depth))
 
 
-_CHECKS: dict[str, Callable[[object, Errors], object]] = {
-    "S": lambda payload, errors: _string(payload),
-    "B": lambda payload, errors: _blob(payload),
-    "N": _number,
-    "BOOL": lambda payload, errors: _boolean(payload),
-    "NULL": _null,
-    "BS": _binary_set,
-    "NS": _number_set,
-    "SS": _string_set,
+# Each check takes (payload, errors, depth of the value holding the payload).
+_CHECKS: dict[str, Callable[[object, Errors, int], object]] = {
+    "S": lambda payload, errors, depth: _string(payload),
+    "B": lambda payload, errors, depth: _blob(payload),
+    "N": lambda payload, errors, depth: _number(payload, errors),
+    "BOOL": lambda payload, errors, depth: _boolean(payload),
+    "NULL": lambda payload, errors, depth: _null(payload, errors),
+    "BS": lambda payload, errors, depth: _binary_set(payload, errors),
+    "NS": lambda payload, errors, depth: _number_set(payload, errors),
+    "SS": lambda payload, errors, depth: _string_set(payload, errors),
     "L": _attribute_list,
     "M": _attribute_map,
 }
 
 
-def _value(value: object, errors: Errors) -> AttributeValue:
+def _value(value: object, errors: Errors, depth: int = 0) -> AttributeValue:
     """Type-check one AttributeValue (raising), collect its first validation message, normalise."""
     if not isinstance(value, dict):
         if value is None:
@@ -239,7 +272,7 @@ def _value(value: object, errors: Errors) -> AttributeValue:
             check = _CHECKS.get(kind)
             if check is None or payload is None:  # unknown members and nulls are ignored
                 break
-            new = check(payload, errors)
+            new = check(payload, errors, depth)
             return value if new is payload else {kind: new}
         _fail(errors, EMPTY_VALUE)
         return {}
@@ -247,7 +280,7 @@ def _value(value: object, errors: Errors) -> AttributeValue:
     for kind in _TYPE_ORDER:
         payload = value.get(kind)
         if payload is not None:
-            normalized[kind] = _CHECKS[kind](payload, errors)
+            normalized[kind] = _CHECKS[kind](payload, errors, depth)
     if not normalized:
         _fail(errors, EMPTY_VALUE)
     elif len(normalized) > 1:
@@ -255,11 +288,11 @@ def _value(value: object, errors: Errors) -> AttributeValue:
     return normalized
 
 
-def _attribute_values(values: dict[str, object], errors: Errors) -> Item:
+def _attribute_values(values: dict[str, object], errors: Errors, depth: int = 0) -> Item:
     """Normalise every value of an attribute map; returns `values` itself when nothing changed."""
     normalized: Item | None = None
     for name, value in values.items():
-        new = _value(value, errors)
+        new = _value(value, errors, depth)
         if new is not value and normalized is None:
             normalized = {}
             for earlier, earlier_value in values.items():

@@ -12,6 +12,9 @@ from rivulet.core.keys import encode_key_value, partition_hash
 from rivulet.core.schema import IndexSchema, KeySchema, Projection, StreamSpec, TableDefinition
 from rivulet.core.types import AttributeValue, Item
 
+# Beyond any real epoch second (year ~292 billion); keeps expiry in SQLite's INTEGER range.
+_MAX_EXPIRY = 2**62
+
 
 @dataclass(slots=True)
 class IndexRuntime:
@@ -92,9 +95,11 @@ class TableRuntime:
         if value is None or "N" not in value:
             return None
         try:
-            return int(float(value["N"]))
+            expires = int(float(value["N"]))
         except (ValueError, OverflowError):
             return None
+        # Far-future (or far-past) values never expire; they must also fit a 64-bit column.
+        return expires if -_MAX_EXPIRY <= expires <= _MAX_EXPIRY else None
 
     def with_definition(self, definition: TableDefinition) -> None:
         self.definition = definition

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +26,7 @@ class Page:
     rows: list[StoredItem] = field(default_factory=list)
     items: list[Item | None] = field(default_factory=list)
     scanned: int = 0
+    read_bytes: int = 0  # every item read, filtered out or not: what the read consumes
     last_key: Item | None = None
 
 
@@ -43,20 +44,25 @@ def collect_page(
     limit: int | None,
     filter_: Condition | None,
     decode: bool,
+    view: Callable[[Item], Item] | None = None,
 ) -> Page:
-    """Walk rows in order, applying Limit, the 1 MB cap and the filter; remember where it stopped."""
+    """Walk rows in order, applying Limit, the 1 MB cap and the filter; remember where it stopped.
+
+    `view` maps a stored item to what the index holds (a GSI filter sees only projected attributes).
+    """
     page = Page()
-    read_bytes = 0
     for entry, row in rows:
         page.scanned += 1
-        read_bytes += row.size
+        page.read_bytes += row.size
         item: Item | None = None
         if filter_ is not None or decode:
             item = orjson.loads(row.item)
+            if view is not None:
+                item = view(item)
         if filter_ is None or evaluate(filter_, item):
             page.rows.append(row)
             page.items.append(item)
-        if (limit is not None and page.scanned >= limit) or read_bytes >= PAGE_BYTES:
+        if (limit is not None and page.scanned >= limit) or page.read_bytes >= PAGE_BYTES:
             key = _key_from_storage(table.key, row.pk, row.sk)
             if index is not None and entry is not None:
                 key.update(_key_from_storage(index.schema.key, entry[1], entry[2]))
@@ -71,6 +77,14 @@ class SortRange:
     lo_inclusive: bool = True
     hi: bytes | None = None
     hi_inclusive: bool = True
+
+    def contains(self, encoded: bytes) -> bool:
+        """Whether an encoded sort key value satisfies the range (ExclusiveStartKey checks)."""
+        if self.lo is not None and (
+            encoded < self.lo or (encoded == self.lo and not self.lo_inclusive)
+        ):
+            return False
+        return self.hi is None or encoded < self.hi or (encoded == self.hi and self.hi_inclusive)
 
 
 def _successor(prefix: bytes) -> bytes | None:

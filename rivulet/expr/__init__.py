@@ -1,4 +1,4 @@
-"""DynamoDB expression language: parse, resolve, validate and evaluate expressions (pure, no I/O)."""
+"""DynamoDB expression language: parse, resolve, validate and evaluate (pure, no I/O)."""
 
 from __future__ import annotations
 

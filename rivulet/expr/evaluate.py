@@ -32,8 +32,20 @@ class Condition:
 
     root: CondNode
     test: Test
-    path_heads: frozenset[str]  # top-level attributes the expression reads
-    nested_heads: frozenset[str]  # top-level attributes read through `.` or `[]`
+
+    @property
+    def path_heads(self) -> frozenset[str]:
+        """Top-level attributes the expression reads (Query rejects filters on key attributes)."""
+        heads: set[str] = set()
+        _heads(self.root, heads, set())
+        return frozenset(heads)
+
+    @property
+    def nested_heads(self) -> frozenset[str]:
+        """Top-level attributes read through `.` or `[]` (not allowed on key attributes)."""
+        nested: set[str] = set()
+        _heads(self.root, set(), nested)
+        return frozenset(nested)
 
 
 def get_path(item: Item, path: DocPath) -> AttributeValue | None:
@@ -155,11 +167,17 @@ def _function(node: Func) -> Test:
 
 def compile_condition(node: CondNode) -> Test:
     if isinstance(node, And):
-        left, right = compile_condition(node.left), compile_condition(node.right)
-        return lambda item: left(item) and right(item)
+        tests = [compile_condition(operand) for operand in node.operands]
+        if len(tests) == 2:
+            first, second = tests
+            return lambda item: first(item) and second(item)
+        return lambda item: all(test(item) for test in tests)
     if isinstance(node, Or):
-        left, right = compile_condition(node.left), compile_condition(node.right)
-        return lambda item: left(item) or right(item)
+        tests = [compile_condition(operand) for operand in node.operands]
+        if len(tests) == 2:
+            first, second = tests
+            return lambda item: first(item) or second(item)
+        return lambda item: any(test(item) for test in tests)
     if isinstance(node, Not):
         inner = compile_condition(node.operand)
         return lambda item: not inner(item)
@@ -187,8 +205,8 @@ def _heads(node: CondNode | Operand, heads: set[str], nested: set[str]) -> None:
         if len(node.elements) > 1:
             nested.add(head)
     elif isinstance(node, (And, Or)):
-        _heads(node.left, heads, nested)
-        _heads(node.right, heads, nested)
+        for part in node.operands:
+            _heads(part, heads, nested)
     elif isinstance(node, Not):
         _heads(node.operand, heads, nested)
     elif isinstance(node, Compare):
@@ -206,7 +224,4 @@ def _heads(node: CondNode | Operand, heads: set[str], nested: set[str]) -> None:
 
 
 def build_condition(root: CondNode) -> Condition:
-    heads: set[str] = set()
-    nested: set[str] = set()
-    _heads(root, heads, nested)
-    return Condition(root, compile_condition(root), frozenset(heads), frozenset(nested))
+    return Condition(root, compile_condition(root))

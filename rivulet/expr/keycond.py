@@ -1,5 +1,4 @@
-"""KeyConditionExpression: reduce the condition to one predicate per key attribute, then check it
-against the key schema of the table or index being queried."""
+"""KeyConditionExpression: one predicate per key attribute, checked against the key schema."""
 
 from __future__ import annotations
 
@@ -72,7 +71,9 @@ def _collect(node: CondNode, found: dict[str, tuple[str, tuple[AttributeValue, .
                 "attribute as its first operand"
             )
     args: tuple[CondNode | Operand, ...]
-    if isinstance(node, (And, Compare)):
+    if isinstance(node, And):
+        args = node.operands
+    elif isinstance(node, Compare):
         args = (node.left, node.right)
     elif isinstance(node, Between):
         args = (node.subject, node.low, node.high)

@@ -106,6 +106,7 @@ def translate(body: Mapping[str, Any], *, operation: str) -> LegacyExpressions |
     present = {p for p in _LEGACY[operation] if body.get(p) is not None}
     if not present:
         return None
+    body = _null_entries_as_empty(body, present)
     _check_constraints(body, present)
     op_name = body.get("ConditionalOperator") or "AND"
     # Validation, in each operation's DynamoDB order, before anything is translated.
@@ -268,6 +269,17 @@ def _validate_key_conditions(conditions: Mapping[str, Any]) -> None:
         raise ValidationException("Conditions can be of length 1 or 2 only")
     if any(c["ComparisonOperator"] not in _KEY_OPERATORS for c in conditions.values()):
         raise ValidationException("Attempted conditional constraint is not an indexable operation")
+
+
+def _null_entries_as_empty(body: Mapping[str, Any], present: set[str]) -> Mapping[str, Any]:
+    """A null entry in a legacy condition/update map is validated as an empty one (not a crash)."""
+    patched: dict[str, Any] | None = None
+    for param in present:
+        entries = body[param]
+        if isinstance(entries, dict) and any(v is None for v in entries.values()):
+            patched = patched if patched is not None else dict(body)
+            patched[param] = {k: {} if v is None else v for k, v in entries.items()}
+    return body if patched is None else patched
 
 
 def _check_constraints(body: Mapping[str, Any], present: set[str]) -> None:

@@ -1,4 +1,4 @@
-"""Expression syntax trees, shared by the parser (placeholders) and the resolver (real names/values)."""
+"""Expression syntax trees, shared by the parser (placeholders) and the resolver (real values)."""
 
 from __future__ import annotations
 
@@ -71,16 +71,15 @@ class In:
     options: tuple[Operand, ...]
 
 
+# AND / OR chains are flat (two or more operands), so long chains never nest deeply.
 @dataclass(frozen=True, slots=True)
 class And:
-    left: CondNode
-    right: CondNode
+    operands: tuple[CondNode, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class Or:
-    left: CondNode
-    right: CondNode
+    operands: tuple[CondNode, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,9 @@
-"""Recursive-descent parsers for condition, update and projection expressions (placeholder level).
+"""Recursive-descent parsers for condition, update and projection expressions."""
 
-Precedence follows DynamoDB: comparison/BETWEEN/IN/functions bind tightest, then NOT, AND, OR.
-Syntax errors are raised as ExpressionError with DynamoDB's text; the purely textual checks
-(redundant parentheses, unknown or misused functions, reserved words, repeated sections) are
-computed here too, in DynamoDB's priority order, and kept on the result as `error`.
-"""
+# Precedence follows DynamoDB: comparison/BETWEEN/IN/functions bind tightest, then NOT, AND, OR.
+# Syntax errors are raised as ExpressionError with DynamoDB's text; the purely textual checks
+# (redundant parentheses, unknown or misused functions, reserved words, repeated sections) are
+# computed here too, in DynamoDB's priority order, and kept on the result as `error`.
 
 from __future__ import annotations
 
@@ -13,6 +12,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TypeVar
 
+from rivulet.expr.checks import (
+    ConditionChecks,
+    reserved_word,
+    update_reserved_word,
+    update_unknown_function,
+)
 from rivulet.expr.lexer import Token, syntax_error_text, tokenize
 from rivulet.expr.nodes import (
     Action,
@@ -30,18 +35,8 @@ from rivulet.expr.nodes import (
     PathElement,
     ValueRef,
 )
-from rivulet.expr.reserved import RESERVED_WORDS
 
 COMPARATORS = frozenset(("=", "<>", "<", "<=", ">", ">="))
-CONDITION_FUNCTIONS = {
-    "attribute_exists": 1,
-    "attribute_not_exists": 1,
-    "attribute_type": 2,
-    "begins_with": 2,
-    "contains": 2,
-    "size": 1,
-}
-UPDATE_FUNCTIONS = {"if_not_exists": 2, "list_append": 2}
 _T = TypeVar("_T")
 _CONDITION_KEYWORDS = frozenset(("between", "in", "and", "or", "not"))
 _UPDATE_KEYWORDS = frozenset(("set", "remove", "add", "delete"))
@@ -142,6 +137,10 @@ class _Parser:
             self.fail()
         except _NoMatch:
             pass
+        except RecursionError:
+            # Absurdly deep nesting (far beyond DynamoDB's 4 KB expressions): reject it where
+            # the parser gave up instead of crashing.
+            self.furthest = self.pos
         raise ExpressionError(syntax_error_text(self.text, self.tokens, self.furthest))
 
     # -- shared pieces ---------------------------------------------------------------------
@@ -193,17 +192,17 @@ class _ConditionParser(_Parser):
 
     def or_expr(self) -> tuple[CondNode, bool]:
         node, wrapped = self.and_expr()
+        operands = [node]
         while self.accept_keyword("or"):
-            right, _ = self.and_expr()
-            node, wrapped = Or(node, right), False
-        return node, wrapped
+            operands.append(self.and_expr()[0])
+        return (Or(tuple(operands)), False) if len(operands) > 1 else (node, wrapped)
 
     def and_expr(self) -> tuple[CondNode, bool]:
         node, wrapped = self.not_expr()
+        operands = [node]
         while self.accept_keyword("and"):
-            right, _ = self.not_expr()
-            node, wrapped = And(node, right), False
-        return node, wrapped
+            operands.append(self.not_expr()[0])
+        return (And(tuple(operands)), False) if len(operands) > 1 else (node, wrapped)
 
     def not_expr(self) -> tuple[CondNode, bool]:
         if self.accept_keyword("not"):
@@ -350,102 +349,6 @@ class _ProjectionParser(_Parser):
         return paths
 
 
-# -- static checks -------------------------------------------------------------------------
-
-
-def _reserved(elements: tuple[PathElement, ...]) -> str | None:
-    for element in elements:
-        if isinstance(element, str) and element[0] != "#" and element.upper() in RESERVED_WORDS:
-            return f"Attribute name is a reserved keyword; reserved keyword: {element}"
-    return None
-
-
-class _ConditionChecks:
-    """DynamoDB's text-only condition checks, visited in its evaluation (post) order."""
-
-    def __init__(self) -> None:
-        self.unknown: str | None = None
-        self.misused: str | None = None
-        self.reserved: str | None = None
-
-    def misuse(self, name: str) -> None:
-        if self.misused is None:
-            self.misused = (
-                "The function is not allowed to be used this way in an expression; "
-                f"function: {name}"
-            )
-
-    def misused_functions(self, args: tuple[Operand, ...]) -> None:
-        for arg in args:
-            if isinstance(arg, Func) and arg.name != "size":
-                self.misuse(arg.name)
-                return
-
-    def misused_size(self, node: CondNode) -> None:
-        if isinstance(node, Func) and node.name == "size":
-            self.misuse("size")
-
-    def operand(self, node: Operand) -> None:
-        if isinstance(node, Path):
-            if self.reserved is None:
-                self.reserved = _reserved(node.elements)
-        elif isinstance(node, Func):
-            for arg in node.args:
-                self.operand(arg)
-            self.misused_functions(node.args)
-            if self.unknown is None and node.name not in CONDITION_FUNCTIONS:
-                self.unknown = f"Invalid function name; function: {node.name}"
-
-    def condition(self, node: CondNode) -> None:
-        if isinstance(node, (And, Or)):
-            self.condition(node.left)
-            self.condition(node.right)
-            self.misused_size(node.left)
-            self.misused_size(node.right)
-        elif isinstance(node, Not):
-            self.condition(node.operand)
-            self.misused_size(node.operand)
-        elif isinstance(node, Func):
-            self.operand(node)
-        else:
-            args = (
-                (node.left, node.right)
-                if isinstance(node, Compare)
-                else (node.subject, node.low, node.high)
-                if isinstance(node, Between)
-                else (node.subject, *node.options)
-            )
-            for arg in args:
-                self.operand(arg)
-            self.misused_functions(args)
-
-
-def _update_unknown_function(node: Operand | None) -> str | None:
-    if isinstance(node, Arith):
-        return _update_unknown_function(node.left) or _update_unknown_function(node.right)
-    if isinstance(node, Func):
-        for arg in node.args:
-            found = _update_unknown_function(arg)
-            if found:
-                return found
-        if node.name not in UPDATE_FUNCTIONS:
-            return f"Invalid function name; function: {node.name}"
-    return None
-
-
-def _update_reserved(node: Operand | None) -> str | None:
-    if isinstance(node, Path):
-        return _reserved(node.elements)
-    if isinstance(node, Arith):
-        return _update_reserved(node.left) or _update_reserved(node.right)
-    if isinstance(node, Func):
-        for arg in node.args:
-            found = _update_reserved(arg)
-            if found:
-                return found
-    return None
-
-
 # -- entry points (cached by text: repeated requests only pay for resolution) ---------------
 
 
@@ -455,7 +358,7 @@ def parse_condition(text: str) -> ParsedCondition:
         raise ExpressionError("The expression can not be empty;")
     parser = _ConditionParser(text)
     root, _ = parser.run(parser.or_expr)
-    checks = _ConditionChecks()
+    checks = ConditionChecks()
     checks.condition(root)
     checks.misused_size(root)
     error = (
@@ -477,8 +380,12 @@ def parse_update(text: str) -> ParsedUpdate:
     seen: set[str] = set()
     for word, actions in sections:
         for action in actions:
-            reserved = reserved or _reserved(action.path.elements) or _update_reserved(action.value)
-            unknown = unknown or _update_unknown_function(action.value)
+            reserved = (
+                reserved
+                or reserved_word(action.path.elements)
+                or update_reserved_word(action.value)
+            )
+            unknown = unknown or update_unknown_function(action.value)
         if word in seen and repeated is None:
             repeated = f'The "{word}" section can only be used once in an update expression;'
         seen.add(word)
@@ -495,5 +402,5 @@ def parse_projection(text: str) -> ParsedProjection:
     paths = parser.run(parser.projection)
     reserved = None
     for path in paths:
-        reserved = reserved or _reserved(path.elements)
+        reserved = reserved or reserved_word(path.elements)
     return ParsedProjection(tuple(paths), reserved, tuple(parser.names))

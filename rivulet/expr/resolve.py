@@ -1,8 +1,7 @@
-"""Substitution of #names and :values into parsed expressions, with DynamoDB's semantic checks.
+"""Substitution of #names and :values into parsed expressions, with DynamoDB's semantic checks."""
 
-Each check records the first error of its category; the reported error is picked by DynamoDB's
-category priority, so the order of the walk below mirrors the order DynamoDB evaluates things.
-"""
+# Each check records the first error of its category; the reported error is picked by DynamoDB's
+# category priority, so the order of the walks below mirrors the order DynamoDB checks things.
 
 from __future__ import annotations
 
@@ -10,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from rivulet.core.types import AttributeValue
+from rivulet.expr.checks import CONDITION_FUNCTIONS
 from rivulet.expr.nodes import (
     And,
     Arith,
@@ -29,7 +29,6 @@ from rivulet.expr.nodes import (
     path_text,
 )
 from rivulet.expr.parser import (
-    CONDITION_FUNCTIONS,
     ExpressionError,
     ParsedCondition,
     ParsedProjection,
@@ -93,6 +92,8 @@ class _Resolver:
             self.errors[key] = message
 
     def path(self, path: Path) -> DocPath:
+        if not any(isinstance(e, str) and e[0] == "#" for e in path.elements):
+            return path.elements
         elements: list[PathElement] = []
         for element in path.elements:
             if isinstance(element, str) and element[0] == "#":
@@ -267,9 +268,9 @@ class _ConditionResolver(_Resolver):
 
     def condition(self, node: CondNode) -> CondNode:
         if isinstance(node, And):
-            return And(self.condition(node.left), self.condition(node.right))
+            return And(tuple(self.condition(operand) for operand in node.operands))
         if isinstance(node, Or):
-            return Or(self.condition(node.left), self.condition(node.right))
+            return Or(tuple(self.condition(operand) for operand in node.operands))
         if isinstance(node, Not):
             return Not(self.condition(node.operand))
         result: CondNode

@@ -11,6 +11,7 @@ from rivulet.core.types import AttributeValue, Item
 from rivulet.errors import ValidationException
 from rivulet.expr.evaluate import get_path
 from rivulet.expr.nodes import Arith, DocPath, Func, Operand, Path, Value
+from rivulet.expr.projection import Projection, build_projection
 from rivulet.expr.resolve import ResolvedAction
 from rivulet.expr.values import set_key
 
@@ -35,6 +36,7 @@ class Update:
     nested_heads: frozenset[str]  # top-level attributes updated through `.` or `[]`
     # Statically known type written to each top-level attribute (index key type checks).
     top_level_types: tuple[tuple[str, str], ...]
+    projection: Projection  # the target paths, for ReturnValues UPDATED_OLD / UPDATED_NEW
 
 
 def build_update(actions: tuple[ResolvedAction, ...]) -> Update:
@@ -55,6 +57,7 @@ def build_update(actions: tuple[ResolvedAction, ...]) -> Update:
         frozenset(names),
         frozenset(nested),
         tuple(types.items()),
+        build_projection(action.path for action in actions),
     )
 
 

@@ -1,4 +1,4 @@
-"""Attribute-value semantics used by expressions: equality, ordering, contains, begins_with, size."""
+"""Attribute-value semantics of expressions: equality, ordering, contains, begins_with, size."""
 
 from __future__ import annotations
 

@@ -158,8 +158,8 @@ class WireApp:
             return err.status, encode_error(err)
         except Exception:
             log.exception("internal error in %s (request %s)", target, ctx.request_id)
-            err = InternalServerError()
-            return err.status, encode_error(err)
+            internal = InternalServerError()
+            return internal.status, encode_error(internal)
         return 200, result if isinstance(result, bytes) else orjson.dumps(result)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from rivulet.core.types import Item
+from rivulet.errors import ValidationException
 from rivulet.expr import compile_expressions, evaluate
 
 
@@ -205,7 +206,5 @@ def test_evaluate_paths_through_placeholders() -> None:
 
 
 def test_evaluate_rejects_same_operands() -> None:
-    from rivulet.errors import ValidationException
-
     with pytest.raises(ValidationException):
         check("contains(s, s)")

@@ -39,20 +39,22 @@ def test_parser_comparison_operators() -> None:
 def test_parser_precedence_not_and_or() -> None:
     # DynamoDB: comparisons bind tighter than NOT, NOT tighter than AND, AND tighter than OR.
     root = parse_condition("NOT a = :v AND b = :v OR c = :v").root
-    assert root == Or(And(Not(Compare("=", A, V)), Compare("=", B, V)), Compare("=", C, V))
+    assert root == Or((And((Not(Compare("=", A, V)), Compare("=", B, V))), Compare("=", C, V)))
     root = parse_condition("a = :v OR b = :v AND c = :v").root
-    assert root == Or(Compare("=", A, V), And(Compare("=", B, V), Compare("=", C, V)))
+    assert root == Or((Compare("=", A, V), And((Compare("=", B, V), Compare("=", C, V)))))
+    root = parse_condition("a = :v AND b = :v AND c = :v").root
+    assert root == And((Compare("=", A, V), Compare("=", B, V), Compare("=", C, V)))
 
 
 def test_parser_parentheses_override_precedence() -> None:
     root = parse_condition("(a = :v OR b = :v) AND c = :v").root
-    assert root == And(Or(Compare("=", A, V), Compare("=", B, V)), Compare("=", C, V))
+    assert root == And((Or((Compare("=", A, V), Compare("=", B, V))), Compare("=", C, V)))
     assert parse_condition("NOT (a = :v)").root == Not(Compare("=", A, V))
 
 
 def test_parser_keywords_are_case_insensitive() -> None:
     root = parse_condition("a between :v aNd :w or not b in (:v)").root
-    assert root == Or(Between(A, V, ValueRef(":w")), Not(In(B, (V,))))
+    assert root == Or((Between(A, V, ValueRef(":w")), Not(In(B, (V,)))))
 
 
 def test_parser_between_and_in() -> None:
@@ -205,3 +207,11 @@ def test_parser_caches_by_text() -> None:
     assert parse_condition("attribute_not_exists(id)") is parse_condition(
         "attribute_not_exists(id)"
     )
+
+
+def test_parser_long_chains_and_deep_nesting() -> None:
+    chain = " AND ".join(f"a{i} = :v" for i in range(3000))
+    root = parse_condition(chain).root
+    assert isinstance(root, And) and len(root.operands) == 3000
+    deep = "(" * 5000 + "a = :v" + ")" * 5000
+    assert syntax(parse_condition, deep) == 'Syntax error; token: "(", near: "((("'

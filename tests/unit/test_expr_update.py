@@ -9,7 +9,7 @@ import pytest
 
 from rivulet.core.types import Item
 from rivulet.errors import ValidationException
-from rivulet.expr import apply_update, compile_expressions, update_top_level_names
+from rivulet.expr import apply_update, compile_expressions, project, update_top_level_names
 
 
 def run(text: str, item: Item, names: dict[str, str] | None = None, **values: Any) -> Item:
@@ -201,3 +201,14 @@ def test_update_top_level_names() -> None:
     )
     assert compiled.update is not None
     assert update_top_level_names(compiled.update) == frozenset({"a", "c", "d"})
+
+
+def test_update_projection_of_updated_paths() -> None:
+    compiled = compile_expressions(update="SET m.a = :v, l[1] = :v REMOVE x", values={":v": N})
+    assert compiled.update is not None
+    item: Item = {"m": {"M": {"a": N, "b": N}}, "l": {"L": [N, N, N]}, "x": N, "y": N}
+    assert project(compiled.update.projection, item) == {
+        "m": {"M": {"a": N}},
+        "l": {"L": [N]},
+        "x": N,
+    }

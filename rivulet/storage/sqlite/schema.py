@@ -72,6 +72,16 @@ EXPIRED = (
 GET_META = "SELECT value FROM meta WHERE key=?"
 SET_META = "INSERT OR REPLACE INTO meta(key, value) VALUES (?,?)"
 
+QUERY = "SELECT hash, pk, sk, item, size FROM items WHERE table_id=? AND hash=? AND pk=?"
+SCAN = "SELECT hash, pk, sk, item, size FROM items WHERE table_id=? AND hash>=? AND hash<?"
+SCAN_AFTER = " AND (hash, pk, sk) > (?, ?, ?)"
+SCAN_INDEX = (
+    "SELECT e.hash, e.pk, e.sk, i.hash, i.pk, i.sk, i.item, i.size FROM index_entries e JOIN items i"
+    " ON i.table_id=? AND i.hash=e.t_hash AND i.pk=e.t_pk AND i.sk=e.t_sk"
+    " WHERE e.index_id=? AND e.hash>=? AND e.hash<?"
+)
+SCAN_INDEX_AFTER = " AND (e.hash, e.pk, e.sk, e.t_hash, e.t_pk, e.t_sk) > (?, ?, ?, ?, ?, ?)"
+
 INDEX_JOIN = (
     "SELECT e.sk, i.hash, i.pk, i.sk, i.item, i.size FROM index_entries e JOIN items i"
     " ON i.table_id=? AND i.hash=e.t_hash AND i.pk=e.t_pk AND i.sk=e.t_sk"

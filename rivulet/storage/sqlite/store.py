@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -33,7 +34,7 @@ class SqliteTxn:
 
     def get_item(self, table_id: int, hash: int, pk: bytes, sk: bytes) -> bytes | None:
         row = self._conn.execute(q.GET_ITEM, (table_id, hash, pk, sk)).fetchone()
-        return None if row is None else row[0]  # type: ignore[no-any-return]
+        return None if row is None else row[0]
 
     def put_item(
         self,
@@ -110,6 +111,47 @@ def _range_sql(
     return sql, args
 
 
+# Iterators read in pages, each fetched completely: a statement left open between two `next()`
+# calls would pin the thread's connection to an old snapshot, and a read issued after a write
+# was acknowledged could miss it. The first page is small because most Queries carry a Limit.
+FIRST_PAGE = 64
+MAX_PAGE = 4096
+
+
+def _pages(
+    conn: sqlite3.Connection,
+    sql: str,
+    args: Sequence[Any],
+    resume: Callable[[Any], tuple[str, Sequence[Any]]],
+) -> Iterator[Any]:
+    """Rows of `sql` (which ends with "{after}" followed by ORDER BY); after each full page it
+    runs again with "{after}" replaced by the continuation filter built by `resume(last row)`."""
+    size = FIRST_PAGE
+    first_sql = sql.replace("{after}", "") + f" LIMIT {size}"
+    rows = _fetch(conn, first_sql, args)
+    while True:
+        yield from rows
+        if len(rows) < size:
+            return
+        size = min(size * 2, MAX_PAGE)
+        cond, extra = resume(rows[-1])
+        rows = _fetch(conn, sql.replace("{after}", cond) + f" LIMIT {size}", [*args, *extra])
+
+
+def _fetch(conn: sqlite3.Connection, sql: str, args: Sequence[Any]) -> list[Any]:
+    try:
+        return conn.execute(sql, args).fetchall()
+    except sqlite3.Error as exc:
+        raise StorageError(str(exc)) from exc
+
+
+def _fetch_one(conn: sqlite3.Connection, sql: str, args: Sequence[Any]) -> Any:
+    try:
+        return conn.execute(sql, args).fetchone()
+    except sqlite3.Error as exc:
+        raise StorageError(str(exc)) from exc
+
+
 class SqliteReader:
     """Reader over a per-thread connection (WAL lets it run beside the writer)."""
 
@@ -119,20 +161,23 @@ class SqliteReader:
         self._conn = conn
 
     def get_item(self, table_id: int, hash: int, pk: bytes, sk: bytes) -> bytes | None:
-        row = self._conn.execute(q.GET_ITEM, (table_id, hash, pk, sk)).fetchone()
-        return None if row is None else row[0]  # type: ignore[no-any-return]
+        row = _fetch_one(self._conn, q.GET_ITEM, (table_id, hash, pk, sk))
+        return None if row is None else row[0]
 
     def get_items(self, keys: Sequence[tuple[int, int, bytes, bytes]]) -> list[bytes | None]:
         conn = self._conn
-        conn.execute("BEGIN")
         try:
-            out: list[bytes | None] = []
-            for table_id, h, pk, sk in keys:
-                row = conn.execute(q.GET_ITEM, (table_id, h, pk, sk)).fetchone()
-                out.append(None if row is None else row[0])
-            return out
-        finally:
-            conn.execute("COMMIT")
+            conn.execute("BEGIN")
+            try:
+                out: list[bytes | None] = []
+                for table_id, h, pk, sk in keys:
+                    row = conn.execute(q.GET_ITEM, (table_id, h, pk, sk)).fetchone()
+                    out.append(None if row is None else row[0])
+                return out
+            finally:
+                conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise StorageError(str(exc)) from exc
 
     def query(
         self,
@@ -145,16 +190,11 @@ class SqliteReader:
         hi_inclusive: bool,
         forward: bool,
     ) -> Iterator[StoredItem]:
-        sql, args = _range_sql(
-            "SELECT hash, pk, sk, item, size FROM items WHERE table_id=? AND hash=? AND pk=?",
-            "sk",
-            lo,
-            lo_inclusive,
-            hi,
-            hi_inclusive,
-        )
-        sql += " ORDER BY sk" if forward else " ORDER BY sk DESC"
-        for h, p, s, item, size in self._conn.execute(sql, (table_id, hash, pk, *args)):
+        sql, args = _range_sql(q.QUERY, "sk", lo, lo_inclusive, hi, hi_inclusive)
+        sql += " {after} ORDER BY sk" if forward else " {after} ORDER BY sk DESC"
+        after = " AND sk>?" if forward else " AND sk<?"
+        rows = _pages(self._conn, sql, (table_id, hash, pk, *args), lambda r: (after, (r[2],)))
+        for h, p, s, item, size in rows:
             yield StoredItem(h, p, s, item, size)
 
     def query_index(
@@ -178,22 +218,28 @@ class SqliteReader:
             hi_inclusive,
         )
         order = "" if forward else " DESC"
-        sql += f" ORDER BY e.sk{order}, e.t_hash{order}, e.t_pk{order}, e.t_sk{order}"
-        for isk, h, p, s, item, size in self._conn.execute(
-            sql, (table_id, index_id, hash, pk, *args)
-        ):
+        sql += f" {{after}} ORDER BY e.sk{order}, e.t_hash{order}, e.t_pk{order}, e.t_sk{order}"
+        after = f" AND (e.sk, e.t_hash, e.t_pk, e.t_sk){'>' if forward else '<'}(?,?,?,?)"
+        rows = _pages(
+            self._conn,
+            sql,
+            (table_id, index_id, hash, pk, *args),
+            lambda r: (after, (r[0], r[1], r[2], r[3])),
+        )
+        for isk, h, p, s, item, size in rows:
             yield isk, StoredItem(h, p, s, item, size)
 
     def scan(
         self, table_id: int, hash_lo: int, hash_hi: int, after: tuple[int, bytes, bytes] | None
     ) -> Iterator[StoredItem]:
-        sql = "SELECT hash, pk, sk, item, size FROM items WHERE table_id=? AND hash>=? AND hash<?"
+        sql = q.SCAN
         args: list[Any] = [table_id, hash_lo, hash_hi]
         if after is not None:
-            sql += " AND (hash, pk, sk) > (?, ?, ?)"
+            sql += q.SCAN_AFTER
             args.extend(after)
-        sql += " ORDER BY hash, pk, sk"
-        for h, p, s, item, size in self._conn.execute(sql, args):
+        sql += " {after} ORDER BY hash, pk, sk"
+        rows = _pages(self._conn, sql, args, lambda r: (q.SCAN_AFTER, r[:3]))
+        for h, p, s, item, size in rows:
             yield StoredItem(h, p, s, item, size)
 
     def scan_index(
@@ -204,36 +250,33 @@ class SqliteReader:
         hash_hi: int,
         after: tuple[int, bytes, bytes, int, bytes, bytes] | None,
     ) -> Iterator[tuple[tuple[int, bytes, bytes], StoredItem]]:
-        sql = (
-            "SELECT e.hash, e.pk, e.sk, i.hash, i.pk, i.sk, i.item, i.size FROM index_entries e JOIN items i"
-            " ON i.table_id=? AND i.hash=e.t_hash AND i.pk=e.t_pk AND i.sk=e.t_sk"
-            " WHERE e.index_id=? AND e.hash>=? AND e.hash<?"
-        )
+        sql = q.SCAN_INDEX
         args: list[Any] = [table_id, index_id, hash_lo, hash_hi]
         if after is not None:
-            sql += " AND (e.hash, e.pk, e.sk, e.t_hash, e.t_pk, e.t_sk) > (?, ?, ?, ?, ?, ?)"
+            sql += q.SCAN_INDEX_AFTER
             args.extend(after)
-        sql += " ORDER BY e.hash, e.pk, e.sk, e.t_hash, e.t_pk, e.t_sk"
-        for eh, ep, es, h, p, s, item, size in self._conn.execute(sql, args):
+        sql += " {after} ORDER BY e.hash, e.pk, e.sk, e.t_hash, e.t_pk, e.t_sk"
+        rows = _pages(self._conn, sql, args, lambda r: (q.SCAN_INDEX_AFTER, r[:6]))
+        for eh, ep, es, h, p, s, item, size in rows:
             yield (eh, ep, es), StoredItem(h, p, s, item, size)
 
     def table_stats(self, table_id: int) -> tuple[int, int]:
-        count, size = self._conn.execute(q.TABLE_STATS, (table_id,)).fetchone()
+        count, size = _fetch_one(self._conn, q.TABLE_STATS, (table_id,))
         return int(count), int(size)
 
     def index_stats(self, table_id: int, index_id: int) -> tuple[int, int]:
-        count, size = self._conn.execute(q.INDEX_STATS, (table_id, index_id)).fetchone()
+        count, size = _fetch_one(self._conn, q.INDEX_STATS, (table_id, index_id))
         return int(count), int(size)
 
     def expired_items(self, table_id: int, now: int, oldest: int, limit: int) -> list[StoredItem]:
-        rows = self._conn.execute(q.EXPIRED, (table_id, oldest, now, limit)).fetchall()
+        rows = _fetch(self._conn, q.EXPIRED, (table_id, oldest, now, limit))
         return [StoredItem(h, p, s, item, size) for h, p, s, item, size in rows]
 
     def live_tables(self) -> list[TableRow]:
-        return [TableRow(*row) for row in self._conn.execute(q.LIVE_TABLES).fetchall()]
+        return [TableRow(*row) for row in _fetch(self._conn, q.LIVE_TABLES, ())]
 
     def get_meta(self, key: str) -> Any:
-        row = self._conn.execute(q.GET_META, (key,)).fetchone()
+        row = _fetch_one(self._conn, q.GET_META, (key,))
         return None if row is None else orjson.loads(row[0])
 
 
@@ -269,8 +312,9 @@ class SqliteStorage:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StorageError(f"cannot create data directory {self.path.parent}: {exc}") from exc
-        self._writer = Writer(self._writer_connection, SqliteTxn)
-        self._writer.start_and_wait()
+        writer = Writer(self._writer_connection, SqliteTxn)
+        writer.start_and_wait()
+        self._writer = writer
 
     def close(self) -> None:
         if self._writer is not None:
@@ -278,24 +322,31 @@ class SqliteStorage:
             self._writer = None
         with self._readers_lock:
             for conn in self._readers:
-                try:
+                with contextlib.suppress(sqlite3.Error):
                     conn.close()
-                except sqlite3.Error:
-                    pass
             self._readers.clear()
         self._local = threading.local()
 
+    def _live_writer(self) -> Writer:
+        writer = self._writer
+        if writer is None or not writer.is_alive():
+            raise StorageError("storage is not open")
+        return writer
+
     def submit(self, job: Callable[[Any], T], loop: asyncio.AbstractEventLoop) -> asyncio.Future[T]:
-        assert self._writer is not None, "storage is not open"
+        writer = self._live_writer()
         fut: asyncio.Future[T] = loop.create_future()
-        self._writer.submit(Job(job, loop, fut))
+        writer.submit(Job(job, loop, fut))
         return fut
 
     def run_sync(self, job: Callable[[Any], T]) -> T:
-        assert self._writer is not None, "storage is not open"
+        writer = self._live_writer()
         fut: Future[T] = Future()
-        self._writer.submit(Job(job, None, fut))
+        writer.submit(Job(job, None, fut))
         return fut.result()
+
+    def get_meta(self, key: str) -> Any:
+        return self.reader().get_meta(key)
 
     def reader(self) -> SqliteReader:
         reader: SqliteReader | None = getattr(self._local, "reader", None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import sqlite3
@@ -38,7 +39,7 @@ class Job:
 def _settle(done: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
     # Runs on the event loop: one wake-up per committed group, not per job.
     for fut, result, exc in done:
-        if fut.cancelled():
+        if fut.done():  # cancelled by its caller (or already failed by the writer's last resort)
             continue
         if exc is None:
             fut.set_result(result)
@@ -60,9 +61,15 @@ class Writer(threading.Thread):
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._ready = threading.Event()
         self._startup_error: BaseException | None = None
+        # Guards the check-then-enqueue of submit() against stop(): no job may land behind _STOP.
+        self._lock = threading.Lock()
+        self._stopping = False
 
     def submit(self, job: Job) -> None:
-        self._queue.put(job)
+        with self._lock:
+            if self._stopping:
+                raise StorageError("storage is closed")
+            self._queue.put(job)
 
     def start_and_wait(self) -> None:
         self.start()
@@ -73,8 +80,12 @@ class Writer(threading.Thread):
             ) from self._startup_error
 
     def stop(self) -> None:
-        self._queue.put(_STOP)
-        self.join()
+        with self._lock:
+            if not self._stopping:
+                self._stopping = True
+                self._queue.put(_STOP)
+        if self.is_alive():
+            self.join()
 
     def run(self) -> None:
         try:
@@ -100,8 +111,20 @@ class Writer(threading.Thread):
                     stopping = True
                     break
                 group.append(nxt)
-            self._run_group(conn, txn, group)
-        conn.close()
+            try:
+                self._run_group(conn, txn, group)
+            except BaseException as exc:
+                # Never die with jobs waiting: a dead writer would leave every caller hanging.
+                log.exception("writer failed outside a job")
+                if conn.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
+                err = StorageError(f"writer failure: {exc}")
+                self._resolve([(job, None, err) for job in group if not job.future.done()])
+        try:
+            conn.close()
+        except sqlite3.Error:
+            log.exception("closing the write connection failed")
 
     def _run_group(self, conn: sqlite3.Connection, txn: Any, group: list[Job]) -> None:
         outcomes: list[tuple[Job, Any, BaseException | None]] = []
@@ -124,10 +147,8 @@ class Writer(threading.Thread):
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             log.exception("group commit failed; %d jobs rolled back", len(group))
-            try:
+            with contextlib.suppress(sqlite3.Error):
                 conn.execute("ROLLBACK")
-            except sqlite3.Error:
-                pass
             err = StorageError(str(exc))
             outcomes = [(job, None, err) for job in group]
         self._resolve(outcomes)
@@ -140,6 +161,8 @@ class Writer(threading.Thread):
         for job, result, exc in outcomes:
             if job.loop is None:
                 cf: Future[Any] = job.future  # type: ignore[assignment]
+                if cf.done():  # cancelled by its caller
+                    continue
                 if exc is None:
                     cf.set_result(result)
                 else:
@@ -147,7 +170,6 @@ class Writer(threading.Thread):
             else:
                 by_loop.setdefault(job.loop, []).append((job.future, result, exc))  # type: ignore[arg-type]
         for loop, done in by_loop.items():
-            try:
+            # A closed loop (shutdown) has nobody waiting any more.
+            with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(_settle, done)
-            except RuntimeError:  # loop closed during shutdown: nobody is waiting any more
-                pass
