@@ -26,8 +26,13 @@ def check_authentication(
 ) -> DynamoError | None:
     """The error DynamoDB gives a request whose credentials are missing or incomplete, else None."""
     if (
-        authorization is not None and has_date and not query_string and authorization.startswith("AWS4-")
-        and "Credential=" in authorization and "Signature=" in authorization and "SignedHeaders=" in authorization
+        authorization is not None
+        and has_date
+        and not query_string
+        and authorization.startswith("AWS4-")
+        and "Credential=" in authorization
+        and "Signature=" in authorization
+        and "SignedHeaders=" in authorization
     ):
         return None  # hot path: what every SDK sends
     query = parse_qs(query_string.decode("latin-1")) if query_string else {}

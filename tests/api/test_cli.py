@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
+import sys
 from typing import Any
 
-import pytest
 from conftest import RunningServer
-
-pytestmark = pytest.mark.skipif(shutil.which("aws") is None, reason="the AWS CLI is not installed")
 
 ENV = {
     "AWS_ACCESS_KEY_ID": "x",
@@ -28,7 +25,18 @@ ENV = {
 def aws(server: RunningServer, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, **ENV}
     return subprocess.run(
-        ["aws", "dynamodb", *args, "--endpoint-url", server.url, "--output", "json"],
+        # awscli is a test dependency: run the one installed beside this interpreter.
+        [
+            sys.executable,
+            "-m",
+            "awscli",
+            "dynamodb",
+            *args,
+            "--endpoint-url",
+            server.url,
+            "--output",
+            "json",
+        ],
         env=env,
         capture_output=True,
         text=True,

@@ -525,7 +525,9 @@ def test_validate_generated_shapes_are_up_to_date() -> None:
     recorded = re.search(r"botocore (\S+)\)", current)
     assert recorded is not None
     if recorded.group(1) == botocore.__version__:
-        assert generated == current, "rivulet/api/shapes.py is stale: run python tools/gen_shapes.py"
+        assert generated == current, (
+            "rivulet/api/shapes.py is stale: run python tools/gen_shapes.py"
+        )
     else:
         for operation in OPERATIONS:
             assert f'"{operation}"' in generated
