@@ -331,6 +331,10 @@ def _compile_children(node: Node) -> ConstraintCheck | None:
 
         def check_values(value: Any, path: str, errors: list[str]) -> None:
             for key, item in value.items():
+                if item is None:
+                    if len(errors) < MAX_ERRORS:
+                        errors.append(_failure(None, f"{path}.{key}.member", NOT_NULL))
+                    continue
                 element(item, f"{path}.{key}.member", errors)
 
         return check_values

@@ -106,6 +106,9 @@ class _Writer:
         self.root: dict[str, AttributeValue] = dict(item)
         self.owned: dict[int, object] = {id(self.root): self.root}
         self.lists: dict[int, list[AttributeValue]] = {}
+        # SET l[i] past the end appends; kept sparse (i may be astronomically large) and
+        # appended in index order when the update finishes.
+        self.appends: dict[int, tuple[list[AttributeValue], dict[int, AttributeValue]]] = {}
 
     def own(self, container: Any) -> Any:
         copy = dict(container) if isinstance(container, dict) else list(container)
@@ -146,8 +149,8 @@ class _Writer:
             return
         assert isinstance(element, int)
         if element >= len(container):
-            container.extend([_GAP] * (element + 1 - len(container)))
-            self.lists[id(container)] = container
+            self.appends.setdefault(id(container), (container, {}))[1][element] = value
+            return
         container[element] = value
 
     def remove(self, container: Any, element: str | int) -> None:
@@ -158,6 +161,8 @@ class _Writer:
             self.lists[id(container)] = container
 
     def finish(self) -> Item:
+        for elements, tail in self.appends.values():
+            elements.extend(tail[i] for i in sorted(tail))
         for elements in self.lists.values():
             elements[:] = [e for e in elements if e is not _REMOVED and e is not _GAP]
         return self.root

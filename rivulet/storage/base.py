@@ -110,7 +110,8 @@ class WriteTxn(Protocol):
 
 
 class Reader(Protocol):
-    """Read access to committed data. Each call is a consistent snapshot of its own."""
+    """Read access to committed data. Point reads and `get_items` are one snapshot; Query/Scan
+    iterators read in pages, each page a snapshot (DynamoDB gives no more than that either)."""
 
     def get_item(self, table_id: int, hash: int, pk: bytes, sk: bytes) -> bytes | None: ...
 
