@@ -4,26 +4,11 @@ ClientRequestToken idempotency, limits."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import pytest
+from api_helpers import body, error_of, validation
 from botocore.exceptions import ClientError
-
-
-def error_of(call: Callable[[], Any]) -> tuple[str, str]:
-    with pytest.raises(ClientError) as info:
-        call()
-    error = info.value.response["Error"]
-    return error["Code"], error["Message"]
-
-
-def validation(message: str) -> tuple[str, str]:
-    return ("ValidationException", message)
-
-
-def body(response: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in response.items() if k != "ResponseMetadata"}
 
 
 def key(i: int | str) -> dict[str, Any]:

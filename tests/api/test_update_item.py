@@ -3,25 +3,13 @@ legacy AttributeUpdates/Expected (KCL lease patterns) and the error texts."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from api_helpers import error_of, validation
 from boto3.dynamodb.conditions import Attr
 from botocore.exceptions import ClientError
-
-
-def error_of(call: Callable[[], Any]) -> tuple[str, str]:
-    with pytest.raises(ClientError) as info:
-        call()
-    error = info.value.response["Error"]
-    return error["Code"], error["Message"]
-
-
-def validation(message: str) -> tuple[str, str]:
-    return ("ValidationException", message)
-
 
 KEY = {"id": {"S": "u"}}
 START = {
