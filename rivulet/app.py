@@ -1,4 +1,4 @@
-"""Composition root: settings -> storage -> engine -> API -> ASGI app, plus background tasks."""
+"""Composition root: settings -> storage -> engine -> API -> ASGI apps, plus background tasks."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ import contextlib
 import logging
 
 from rivulet.api.context import ApiContext
-from rivulet.api.registry import operations
+from rivulet.api.registry import operations, streams_operations
 from rivulet.config import Settings
 from rivulet.core.clock import Clock
 from rivulet.engine.database import Database
+from rivulet.engine.keyring import load_master_key, open_keyring
+from rivulet.engine.streams import StreamConfig, run_maintenance
 from rivulet.engine.ttl import run_sweeper
 from rivulet.protocol.asgi import WireApp
 from rivulet.storage.sqlite import SqliteStorage
@@ -19,25 +21,45 @@ log = logging.getLogger("rivulet")
 
 
 class Server:
-    """Owns the database and the background tasks for one `rivulet serve`."""
+    """Owns the database and the background tasks for one `rivulet serve`.
+
+    `app` serves DynamoDB and DynamoDB Streams (and runs start/stop in its lifespan);
+    `streams_app` serves only the Streams operations, for the dedicated streams listener.
+    """
 
     def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
-        self.db = Database(SqliteStorage(settings.data_dir, settings.durability), clock or Clock())
+        stream_config = StreamConfig(
+            shards=settings.stream_shards,
+            rotation=settings.shard_rotation,
+            retention=settings.stream_retention,
+            trim_interval=settings.trim_interval,
+        )
+        self.db = Database(
+            SqliteStorage(settings.data_dir, settings.durability), clock or Clock(), stream_config
+        )
         self.api = ApiContext(self.db, settings)
         self.app = WireApp(
             operations(self.api), settings.region, on_startup=self.start, on_shutdown=self.stop
         )
+        self.streams_app = WireApp(streams_operations(self.api), settings.region)
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
+        loop = asyncio.get_running_loop()
         self.db.open()
-        self.db.bind_loop(asyncio.get_running_loop())
+        self.db.bind_loop(loop)
+        master = load_master_key(
+            self.settings.data_dir, self.settings.master_key_file, self.settings.master_key
+        )
+        self.db.streams.open(open_keyring(self.db.storage, master), loop)
         self._tasks.append(asyncio.create_task(run_sweeper(self.db, self.settings.ttl_interval)))
+        self._tasks.append(asyncio.create_task(run_maintenance(self.db.streams, self.db.run)))
         log.info(
-            "rivulet ready: data in %s (durability %s)",
+            "rivulet ready: data in %s (durability %s), master key %s",
             self.settings.data_dir,
             self.settings.durability,
+            master.describe(),
         )
 
     async def stop(self) -> None:

@@ -2,15 +2,41 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import re
 import signal
+from collections.abc import Generator
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import click
 
 from rivulet import __version__
 from rivulet.config import Settings
+from rivulet.keys_cli import keys
+from rivulet.tail import tail
+
+_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+
+
+class Duration(click.ParamType):  # type: ignore[type-arg]
+    """Seconds, or a number with a unit: 90, 2s, 15m, 4h, 1d."""
+
+    name = "duration"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        if isinstance(value, int | float):
+            return float(value)
+        m = _DURATION.match(str(value))
+        if m is None or float(m[1]) <= 0:
+            self.fail(f"{value!r} is not a duration such as 90, 2s, 15m, 4h or 1d", param, ctx)
+        return float(m[1]) * _UNITS[m[2]]
 
 
 @click.group()
@@ -73,6 +99,54 @@ def main() -> None:
     envvar="RIVULET_TTL_INTERVAL",
     help="Seconds between TTL sweeps.",
 )
+@click.option(
+    "--streams-port",
+    default=8001,
+    show_default=True,
+    type=int,
+    envvar="RIVULET_STREAMS_PORT",
+    help="Dedicated DynamoDB Streams listener (0: none; the main port serves Streams too).",
+)
+@click.option(
+    "--stream-shards",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    envvar="RIVULET_STREAM_SHARDS",
+    help="Open shards per stream; the partition key's hash picks one.",
+)
+@click.option(
+    "--shard-rotation",
+    default="4h",
+    show_default=True,
+    type=Duration(),
+    envvar="RIVULET_SHARD_ROTATION",
+    help="Age at which an open shard is closed and continued by a child shard.",
+)
+@click.option(
+    "--stream-retention",
+    default="24h",
+    show_default=True,
+    type=Duration(),
+    envvar="RIVULET_STREAM_RETENTION",
+    help="Stream records older than this are trimmed.",
+)
+@click.option(
+    "--trim-interval",
+    default="60s",
+    show_default=True,
+    type=Duration(),
+    envvar="RIVULET_TRIM_INTERVAL",
+    help="How often the retention trimmer runs.",
+)
+@click.option(
+    "--master-key-file",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="RIVULET_MASTER_KEY_FILE",
+    help="Master key (base64 of 32 bytes) for stream encryption at rest. Default: "
+    "RIVULET_MASTER_KEY, else <data-dir>/master.key, generated on first start.",
+)
 def serve(
     host: str,
     port: int,
@@ -81,8 +155,16 @@ def serve(
     region: str,
     durability: str,
     ttl_interval: float,
+    streams_port: int,
+    stream_shards: int,
+    shard_rotation: float,
+    stream_retention: float,
+    trim_interval: float,
+    master_key_file: Path | None,
 ) -> None:
     """Start the server (stops cleanly on SIGINT/SIGTERM)."""
+    import os
+
     import uvicorn
 
     from rivulet.app import Server
@@ -98,23 +180,72 @@ def serve(
         region=region,
         durability=durability,
         ttl_interval=ttl_interval,
+        streams_port=streams_port,
+        stream_shards=stream_shards,
+        shard_rotation=shard_rotation,
+        stream_retention=stream_retention,
+        trim_interval=trim_interval,
+        master_key_file=master_key_file,
+        master_key=os.environ.get("RIVULET_MASTER_KEY"),
     )
     server = Server(settings)
+    common: dict[str, Any] = {
+        "host": host,
+        "log_level": log_level,
+        "access_log": False,
+        "loop": "auto",
+        "http": "auto",
+        "timeout_graceful_shutdown": 10,
+    }
+    main_config = uvicorn.Config(server.app, port=port, lifespan="on", **common)
+    main = uvicorn.Server(main_config)
+    listeners: list[Any] = [main]
+    if streams_port:
+        config = uvicorn.Config(server.streams_app, port=streams_port, lifespan="off", **common)
+        listeners.append(_SecondaryServer(config))
     # uvicorn stops gracefully on SIGTERM, then re-raises it to the default handler, which would
     # end the process with -15; a requested stop that went cleanly is a successful exit.
     signal.signal(signal.SIGTERM, _exit_cleanly)
-    uvicorn.run(
-        server.app,
-        host=host,
-        port=port,
-        log_level=log_level,
-        access_log=False,
-        lifespan="on",
-        loop="auto",
-        http="auto",
-        timeout_graceful_shutdown=10,
-    )
+    # After a graceful stop uvicorn re-raises SIGINT; like `uvicorn.run`, end quietly then.
+    with (
+        contextlib.suppress(KeyboardInterrupt),
+        asyncio.Runner(loop_factory=main_config.get_loop_factory()) as runner,
+    ):
+        runner.run(_serve_all(listeners))
+
+
+class _SecondaryServer:
+    """A listener that leaves signals to the main server and stops when it stops."""
+
+    def __init__(self, config: Any) -> None:
+        import uvicorn
+
+        class Quiet(uvicorn.Server):
+            @contextlib.contextmanager
+            def capture_signals(self) -> Generator[None, None, None]:
+                yield
+
+        self.server = Quiet(config)
+
+
+async def _serve_all(listeners: list[Any]) -> None:
+    main, *others = listeners
+    main_task = asyncio.create_task(main.serve())
+    # The dedicated listener opens once the main app's startup (database, keys) is done.
+    while not main.started and not main_task.done():
+        await asyncio.sleep(0.01)
+    tasks = [asyncio.create_task(o.server.serve()) for o in others if not main_task.done()]
+    try:
+        await main_task
+    finally:
+        for o in others:
+            o.server.should_exit = True
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
+
+
+main.add_command(keys)
+main.add_command(tail)

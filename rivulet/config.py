@@ -18,3 +18,11 @@ class Settings:
     # "full" fsyncs every group commit; "normal" survives a process crash but not a power loss.
     durability: str = "full"
     ttl_interval: float = 30.0
+    # 0 disables the dedicated streams listener (the main port always serves both APIs).
+    streams_port: int = 8001
+    stream_shards: int = 4
+    shard_rotation: float = 4 * 3600.0
+    stream_retention: float = 24 * 3600.0
+    trim_interval: float = 60.0
+    master_key_file: Path | None = None
+    master_key: str | None = None  # base64, from RIVULET_MASTER_KEY only (never a CLI flag)

@@ -47,6 +47,7 @@ class RunningServer:
 
     process: subprocess.Popen[bytes]
     port: int
+    streams_port: int
     data_dir: Path
     log_path: Path
     log_file: Any = None
@@ -57,6 +58,11 @@ class RunningServer:
 
     def client(self, service: str = "dynamodb") -> Any:
         return boto3.client(service, endpoint_url=self.url, config=BOTO_CONFIG, **CREDENTIALS)
+
+    def streams(self, dedicated: bool = False) -> Any:
+        """A `dynamodbstreams` client on the main port, or on the dedicated streams listener."""
+        url = f"http://127.0.0.1:{self.streams_port}" if dedicated else self.url
+        return boto3.client("dynamodbstreams", endpoint_url=url, config=BOTO_CONFIG, **CREDENTIALS)
 
     def resource(self) -> Any:
         return boto3.resource("dynamodb", endpoint_url=self.url, config=BOTO_CONFIG, **CREDENTIALS)
@@ -77,8 +83,12 @@ class RunningServer:
         return self.log_path.read_text(errors="replace")
 
 
-def start_server(data_dir: Path, *extra: str, port: int | None = None) -> RunningServer:
+def start_server(
+    data_dir: Path, *extra: str, port: int | None = None, streams_port: int | None = None
+) -> RunningServer:
+    """Start `rivulet serve` on free ports (the main one and the dedicated streams listener)."""
     port = port or free_port()
+    streams_port = streams_port or free_port()
     log_path = data_dir.parent / f"server-{port}-{uuid.uuid4().hex[:6]}.log"
     log_file = open(log_path, "wb")  # noqa: SIM115 - kept open for the child's lifetime
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -90,6 +100,8 @@ def start_server(data_dir: Path, *extra: str, port: int | None = None) -> Runnin
             "serve",
             "--port",
             str(port),
+            "--streams-port",
+            str(streams_port),
             "--data-dir",
             str(data_dir),
             *extra,
@@ -98,7 +110,7 @@ def start_server(data_dir: Path, *extra: str, port: int | None = None) -> Runnin
         stderr=subprocess.STDOUT,
         env=env,
     )
-    server = RunningServer(process, port, data_dir, log_path, log_file)
+    server = RunningServer(process, port, streams_port, data_dir, log_path, log_file)
     http = urllib3.PoolManager()
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -14,8 +14,12 @@ from rivulet.api.delete_item import delete_item
 from rivulet.api.delete_table import delete_table
 from rivulet.api.describe_endpoints import describe_endpoints
 from rivulet.api.describe_limits import describe_limits
+from rivulet.api.describe_stream import describe_stream
 from rivulet.api.describe_table import describe_table
 from rivulet.api.get_item import get_item
+from rivulet.api.get_records import get_records
+from rivulet.api.get_shard_iterator import get_shard_iterator
+from rivulet.api.list_streams import list_streams
 from rivulet.api.list_tables import list_tables
 from rivulet.api.list_tags_of_resource import list_tags_of_resource
 from rivulet.api.put_item import put_item
@@ -31,6 +35,7 @@ from rivulet.api.update_table import update_table
 from rivulet.protocol.asgi import Handler
 
 DYNAMODB_PREFIX = "DynamoDB_20120810."
+STREAMS_PREFIX = "DynamoDBStreams_20120810."
 
 Operation = Callable[..., Awaitable[Any]]
 
@@ -60,6 +65,23 @@ DYNAMODB_OPERATIONS: dict[str, Operation] = {
 }
 
 
+STREAMS_OPERATIONS: dict[str, Operation] = {
+    "DescribeStream": describe_stream,
+    "GetRecords": get_records,
+    "GetShardIterator": get_shard_iterator,
+    "ListStreams": list_streams,
+}
+
+
+def streams_operations(api: ApiContext) -> dict[str, Handler]:
+    """The Streams targets only: what the dedicated streams listener serves."""
+    return {STREAMS_PREFIX + name: partial(op, api) for name, op in STREAMS_OPERATIONS.items()}
+
+
 def operations(api: ApiContext) -> dict[str, Handler]:
-    """Every served target, bound to `api`."""
-    return {DYNAMODB_PREFIX + name: partial(op, api) for name, op in DYNAMODB_OPERATIONS.items()}
+    """Every served target, bound to `api`: the main port answers both services."""
+    ops: dict[str, Handler] = {
+        DYNAMODB_PREFIX + name: partial(op, api) for name, op in DYNAMODB_OPERATIONS.items()
+    }
+    ops.update(streams_operations(api))
+    return ops

@@ -16,7 +16,7 @@ from rivulet.protocol.asgi import RequestContext
 from rivulet.storage.base import WriteTxn
 
 
-def _apply(txn: WriteTxn, t: TableRuntime, u: TableUpdate, now: float) -> None:
+def _apply(db: Database, txn: WriteTxn, t: TableRuntime, u: TableUpdate, now: float) -> None:
     d = t.definition
     if u.billing_mode is not None and u.billing_mode != d.billing_mode:
         d = replace(d, billing_mode=u.billing_mode)
@@ -34,6 +34,11 @@ def _apply(txn: WriteTxn, t: TableRuntime, u: TableUpdate, now: float) -> None:
         d = replace(d, read_capacity=new[0], write_capacity=new[1])
     if u.stream is not None:
         d = replace(d, stream=u.stream if u.stream.enabled else None)
+        if u.stream.enabled:
+            assert u.stream.view_type is not None
+            db.streams.enable(txn, t, u.stream.view_type)  # always a new ARN and label
+        else:
+            db.streams.disable(txn, t)
     if u.sse is not None:
         d = replace(
             d,
@@ -94,7 +99,7 @@ async def update_table(
         for name in update.delete_indexes
         if (idx := table.index(name)) is not None
     ]
-    await api.db.save_table(table, lambda txn, t: _apply(txn, t, update, now))
+    await api.db.save_table(table, lambda txn, t: _apply(api.db, txn, t, update, now))
     statuses = {name: "UPDATING" for name, _, _ in update.update_indexes}
     if update.billing_mode is not None:
         statuses = {i.name: "UPDATING" for i in table.indexes if i.schema.is_global}

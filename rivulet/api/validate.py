@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rivulet.api.shapes import OPERATIONS, Node
+from rivulet.api.stream_shapes import STREAM_OPERATIONS
 from rivulet.errors import SerializationException, ValidationException
 
 # Cleans one JSON value of a known shape (drops nulls, coerces numbers) or raises
@@ -91,8 +92,16 @@ def _integral(java: str) -> TypeCheck:
     return check
 
 
+def _timestamp(value: Any) -> Any:
+    # botocore sends timestamps of the JSON protocol as epoch seconds (a number).
+    if type(value) in (int, float):
+        return value
+    raise _scalar_error(value, "Date")
+
+
 _SCALAR_CHECKS: dict[str, TypeCheck] = {
     "string": _string,
+    "timestamp": _timestamp,
     "boolean": _boolean,
     "integer": _integral("Integer"),
     "long": _integral("Long"),
@@ -367,13 +376,17 @@ class _Operation:
 
 
 _OPERATIONS = {name: _Operation(node) for name, node in OPERATIONS.items()}
+_OPERATIONS.update(
+    (f"DynamoDBStreams.{name}", _Operation(node)) for name, node in STREAM_OPERATIONS.items()
+)
 
 
 def validate_request(operation: str, body: dict[str, Any]) -> dict[str, Any]:
     """Check `body` against the operation's input shape and return it without nulls and unknown
     members. Raises SerializationException (JSON types) or ValidationException (constraints).
 
-    `operation` must be one of the operations in rivulet.api.shapes.OPERATIONS.
+    `operation` is a name of rivulet.api.shapes.OPERATIONS, or "DynamoDBStreams.<name>" for
+    the Streams operations of rivulet.api.stream_shapes.
     """
     op = _OPERATIONS[operation]
     out: dict[str, Any] = {}

@@ -20,11 +20,11 @@ from rivulet.engine.catalog import (
     load_table,
     sync_definition_indexes,
 )
+from rivulet.engine.streams import StreamConfig, StreamManager
 from rivulet.engine.writes import (
     ChangeCapture,
     Mutation,
     Outcome,
-    no_capture,
     write_all_or_nothing,
     write_many,
     write_one,
@@ -52,11 +52,15 @@ class Database:
     matches the order of the jobs, and readers on the event loop see a consistent object.
     """
 
-    def __init__(self, storage: Storage, clock: Clock) -> None:
+    def __init__(
+        self, storage: Storage, clock: Clock, stream_config: StreamConfig | None = None
+    ) -> None:
         self.storage = storage
         self.clock = clock
         self.tables: dict[str, TableRuntime] = {}
-        self.capture: ChangeCapture = no_capture
+        self.streams = StreamManager(storage, clock, stream_config or StreamConfig())
+        # Every real item change passes through here, inside its write transaction.
+        self.capture: ChangeCapture = self.streams.capture
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # Lifecycle ---------------------------------------------------------------------------------
@@ -111,6 +115,10 @@ class Database:
                 tags=dict(definition.tags),
             )
             t.table_id = txn.insert_table(definition.name, dump_table(t), now)
+            if definition.stream is not None and definition.stream.enabled:
+                assert definition.stream.view_type is not None
+                self.streams.enable(txn, t, definition.stream.view_type)
+                txn.update_table(t.table_id, dump_table(t))
             self.tables[definition.name] = t
             return t
 
@@ -125,6 +133,8 @@ class Database:
                     f"Requested resource not found: Table: {t.name} not found"
                 )
             txn.delete_table_data(t.table_id, [i.index_id for i in t.indexes])
+            # No REMOVE records: the stream is disabled and stays readable (records.md 3.2).
+            self.streams.disable(txn, t)
             txn.drop_table(t.table_id, self.clock.now())
             t.dropped = True
             del self.tables[t.name]

@@ -52,14 +52,14 @@ class ChangeCapture(Protocol):
     """Receives every real item change inside its write transaction (the stream appends here)."""
 
     def __call__(
-        self, txn: WriteTxn, table: TableRuntime, old: Item | None, new: Item | None, service: bool
+        self,
+        txn: WriteTxn,
+        table: TableRuntime,
+        hash: int,
+        old: Item | None,
+        new: Item | None,
+        service: bool,
     ) -> None: ...
-
-
-def no_capture(
-    txn: WriteTxn, table: TableRuntime, old: Item | None, new: Item | None, service: bool
-) -> None:
-    return None
 
 
 def read_old(txn: WriteTxn, m: Mutation) -> tuple[tuple[int, bytes, bytes], Item | None]:
@@ -99,7 +99,7 @@ def store_change(
             txn.delete_index_entry(idx.index_id, *before, *skey)
         if after is not None:
             txn.put_index_entry(idx.index_id, *after, *skey)
-    capture(txn, table, old, new, m.service)
+    capture(txn, table, skey[0], old, new, m.service)
 
 
 def write_one(txn: WriteTxn, m: Mutation, capture: ChangeCapture) -> Outcome:

@@ -12,6 +12,18 @@ Contract (every backend passes the same suite in tests/storage):
   sees that write.
 - Storage raises only `StorageError` (and whatever a job itself raises); driver exceptions never
   escape upward.
+
+Streams (design.md, "Streams"):
+- A stream record is appended by the same job that changes the item, so both commit together or
+  not at all; a rolled-back job leaves no record.
+- Sequence numbers are chosen by the engine (one counter per stream, allocated on the single
+  writer, so within a shard sequence order is commit order) and never reused: after a restart
+  the engine resumes above the largest number found in `records` and in `shards` (start, end and
+  trimmed marks), which trimming never lowers.
+- A shard's end (`close_shard`) commits in the same job as, or after, its last record: a reader
+  that sees a shard closed sees all of its records.
+- Listeners added with `add_commit_listener` run on the writer thread after every commit, so
+  waiters are woken by commits, not by polling.
 """
 
 from __future__ import annotations
@@ -47,6 +59,40 @@ class StoredItem:
     sk: bytes
     item: bytes
     size: int  # DynamoDB item size in bytes (not the length of the JSON)
+
+
+@dataclass(frozen=True, slots=True)
+class StreamRow:
+    stream_id: int
+    table_id: int
+    table_name: str
+    label: str
+    view_type: str
+    key_schema: bytes  # orjson [[name, "HASH"|"RANGE"], ...]
+    created_at: float
+    disabled_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ShardRow:
+    shard_key: int  # storage id of the shard (records refer to it)
+    stream_id: int
+    shard_id: str
+    parent_id: str | None
+    bucket: int
+    start_seq: int
+    end_seq: int | None
+    created_at: float
+    closed_at: float | None
+    trimmed_seq: int  # every record with seq <= trimmed_seq has been trimmed
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRow:
+    seq: int
+    created_ms: int
+    key_id: int  # the data key that sealed the payload
+    payload: bytes
 
 
 class WriteTxn(Protocol):
@@ -107,6 +153,54 @@ class WriteTxn(Protocol):
 
     def next_index_id(self) -> int:
         """A fresh index id, never reused."""
+
+    def set_meta(self, key: str, value: Any) -> None:
+        """Store a small JSON value under key (keys, counters), committed with the transaction."""
+
+    # Streams ---------------------------------------------------------------------------------
+    def stream_label_taken(self, table_name: str, label: str) -> bool: ...
+
+    def insert_stream(
+        self,
+        table_id: int,
+        table_name: str,
+        label: str,
+        view_type: str,
+        key_schema: bytes,
+        created_at: float,
+    ) -> int:
+        """Add an enabled stream; returns its stream_id (never reused)."""
+
+    def disable_stream(self, stream_id: int, disabled_at: float) -> None: ...
+
+    def delete_stream(self, stream_id: int, shard_keys: Sequence[int]) -> None:
+        """Remove a stream past its retention with its shards and their records."""
+
+    def insert_shard(
+        self,
+        stream_id: int,
+        shard_id: str,
+        parent_id: str | None,
+        bucket: int,
+        start_seq: int,
+        created_at: float,
+    ) -> int:
+        """Add an open shard; returns its shard_key (never reused)."""
+
+    def close_shard(self, shard_key: int, end_seq: int, closed_at: float) -> None: ...
+
+    def delete_shard(self, shard_key: int) -> None:
+        """Remove a shard and whatever records it still has."""
+
+    def append_record(
+        self, shard_key: int, seq: int, created_ms: int, key_id: int, payload: bytes
+    ) -> None: ...
+
+    def oldest_records(self, shard_key: int, limit: int) -> list[tuple[int, int]]:
+        """(seq, created_ms) of the shard's oldest records, in sequence order."""
+
+    def trim_records(self, shard_key: int, upto_seq: int) -> None:
+        """Delete the shard's records with seq <= upto_seq and remember the trim point."""
 
 
 class Reader(Protocol):
@@ -171,6 +265,23 @@ class Reader(Protocol):
 
     def live_tables(self) -> list[TableRow]: ...
 
+    def streams(self) -> list[StreamRow]:
+        """Every stream within retention, enabled or not."""
+
+    def shards(self) -> list[ShardRow]:
+        """Every shard of every stream."""
+
+    def shard_state(self, shard_key: int) -> tuple[int | None, int] | None:
+        """The committed (end_seq, trimmed_seq) of a shard, or None if it is gone."""
+
+    def read_records(self, shard_key: int, from_seq: int, limit: int) -> list[RecordRow]:
+        """Up to `limit` records of the shard with seq >= from_seq, in sequence order."""
+
+    def last_record_seq(self, shard_key: int) -> int | None: ...
+
+    def record_at_time(self, shard_key: int, created_ms: int) -> int | None:
+        """The sequence number of the shard's first record created at or after created_ms."""
+
 
 class Storage(Protocol):
     def open(self) -> None:
@@ -192,3 +303,6 @@ class Storage(Protocol):
 
     def get_meta(self, key: str) -> Any:
         """A small JSON value stored under key (catalog counters, keys), or None."""
+
+    def add_commit_listener(self, listener: Callable[[], None]) -> None:
+        """Call `listener()` on the writer thread after every successful commit."""

@@ -41,6 +41,41 @@ CREATE TABLE IF NOT EXISTS index_entries (
     t_sk     BLOB NOT NULL,
     PRIMARY KEY (index_id, hash, pk, sk, t_hash, t_pk, t_sk)
 ) WITHOUT ROWID;
+-- Streams outlive their table (DISABLED, readable until retention ends), so they keep the
+-- table's name and key schema. Sequence numbers are stored as the stream counter n (the wire
+-- form is 10**20 + n); trimmed_seq keeps the counter above every number ever used.
+CREATE TABLE IF NOT EXISTS streams (
+    stream_id   INTEGER PRIMARY KEY AUTOINCREMENT,
+    table_id    INTEGER NOT NULL,
+    table_name  TEXT NOT NULL,
+    label       TEXT NOT NULL,
+    view_type   TEXT NOT NULL,
+    key_schema  BLOB NOT NULL,
+    created_at  REAL NOT NULL,
+    disabled_at REAL,
+    UNIQUE (table_name, label)
+);
+CREATE TABLE IF NOT EXISTS shards (
+    shard_key   INTEGER PRIMARY KEY AUTOINCREMENT,
+    stream_id   INTEGER NOT NULL,
+    shard_id    TEXT NOT NULL,
+    parent_id   TEXT,
+    bucket      INTEGER NOT NULL,
+    start_seq   INTEGER NOT NULL,
+    end_seq     INTEGER,
+    created_at  REAL NOT NULL,
+    closed_at   REAL,
+    trimmed_seq INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS shards_stream ON shards(stream_id);
+CREATE TABLE IF NOT EXISTS records (
+    shard_key INTEGER NOT NULL,
+    seq       INTEGER NOT NULL,
+    created   INTEGER NOT NULL,
+    key_id    INTEGER NOT NULL,
+    payload   BLOB NOT NULL,
+    PRIMARY KEY (shard_key, seq)
+) WITHOUT ROWID;
 """
 
 GET_ITEM = "SELECT item FROM items WHERE table_id=? AND hash=? AND pk=? AND sk=?"
@@ -69,6 +104,39 @@ EXPIRED = (
     "SELECT hash, pk, sk, item, size FROM items WHERE table_id=? AND expires IS NOT NULL"
     " AND expires>=? AND expires<? ORDER BY expires LIMIT ?"
 )
+INSERT_STREAM = (
+    "INSERT INTO streams(table_id, table_name, label, view_type, key_schema, created_at)"
+    " VALUES (?,?,?,?,?,?)"
+)
+DISABLE_STREAM = "UPDATE streams SET disabled_at=? WHERE stream_id=?"
+DELETE_STREAM = "DELETE FROM streams WHERE stream_id=?"
+ALL_STREAMS = (
+    "SELECT stream_id, table_id, table_name, label, view_type, key_schema, created_at,"
+    " disabled_at FROM streams ORDER BY stream_id"
+)
+STREAM_LABEL_TAKEN = "SELECT 1 FROM streams WHERE table_name=? AND label=?"
+INSERT_SHARD = (
+    "INSERT INTO shards(stream_id, shard_id, parent_id, bucket, start_seq, created_at)"
+    " VALUES (?,?,?,?,?,?)"
+)
+CLOSE_SHARD = "UPDATE shards SET end_seq=?, closed_at=? WHERE shard_key=?"
+DELETE_SHARD = "DELETE FROM shards WHERE shard_key=?"
+DELETE_SHARD_RECORDS = "DELETE FROM records WHERE shard_key=?"
+ALL_SHARDS = (
+    "SELECT shard_key, stream_id, shard_id, parent_id, bucket, start_seq, end_seq, created_at,"
+    " closed_at, trimmed_seq FROM shards ORDER BY shard_key"
+)
+SHARD_STATE = "SELECT end_seq, trimmed_seq FROM shards WHERE shard_key=?"
+APPEND_RECORD = "INSERT INTO records(shard_key, seq, created, key_id, payload) VALUES (?,?,?,?,?)"
+READ_RECORDS = (
+    "SELECT seq, created, key_id, payload FROM records WHERE shard_key=? AND seq>=?"
+    " ORDER BY seq LIMIT ?"
+)
+LAST_RECORD = "SELECT max(seq) FROM records WHERE shard_key=?"
+RECORD_AT_TIME = "SELECT seq FROM records WHERE shard_key=? AND created>=? ORDER BY seq LIMIT 1"
+OLDEST_RECORDS = "SELECT seq, created FROM records WHERE shard_key=? ORDER BY seq LIMIT ?"
+TRIM_RECORDS = "DELETE FROM records WHERE shard_key=? AND seq<=?"
+SET_TRIMMED = "UPDATE shards SET trimmed_seq=max(trimmed_seq, ?) WHERE shard_key=?"
 GET_META = "SELECT value FROM meta WHERE key=?"
 SET_META = "INSERT OR REPLACE INTO meta(key, value) VALUES (?,?)"
 

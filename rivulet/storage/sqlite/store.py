@@ -13,7 +13,14 @@ from typing import Any, TypeVar
 
 import orjson
 
-from rivulet.storage.base import StorageError, StoredItem, TableRow
+from rivulet.storage.base import (
+    RecordRow,
+    ShardRow,
+    StorageError,
+    StoredItem,
+    StreamRow,
+    TableRow,
+)
 from rivulet.storage.sqlite import schema as q
 from rivulet.storage.sqlite.writer import Job, Writer
 
@@ -96,6 +103,66 @@ class SqliteTxn:
 
     def set_meta(self, key: str, value: Any) -> None:
         self._conn.execute(q.SET_META, (key, orjson.dumps(value)))
+
+    def stream_label_taken(self, table_name: str, label: str) -> bool:
+        return self._conn.execute(q.STREAM_LABEL_TAKEN, (table_name, label)).fetchone() is not None
+
+    def insert_stream(
+        self,
+        table_id: int,
+        table_name: str,
+        label: str,
+        view_type: str,
+        key_schema: bytes,
+        created_at: float,
+    ) -> int:
+        cur = self._conn.execute(
+            q.INSERT_STREAM, (table_id, table_name, label, view_type, key_schema, created_at)
+        )
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    def disable_stream(self, stream_id: int, disabled_at: float) -> None:
+        self._conn.execute(q.DISABLE_STREAM, (disabled_at, stream_id))
+
+    def delete_stream(self, stream_id: int, shard_keys: Sequence[int]) -> None:
+        for shard_key in shard_keys:
+            self.delete_shard(shard_key)
+        self._conn.execute(q.DELETE_STREAM, (stream_id,))
+
+    def insert_shard(
+        self,
+        stream_id: int,
+        shard_id: str,
+        parent_id: str | None,
+        bucket: int,
+        start_seq: int,
+        created_at: float,
+    ) -> int:
+        cur = self._conn.execute(
+            q.INSERT_SHARD, (stream_id, shard_id, parent_id, bucket, start_seq, created_at)
+        )
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    def close_shard(self, shard_key: int, end_seq: int, closed_at: float) -> None:
+        self._conn.execute(q.CLOSE_SHARD, (end_seq, closed_at, shard_key))
+
+    def delete_shard(self, shard_key: int) -> None:
+        self._conn.execute(q.DELETE_SHARD_RECORDS, (shard_key,))
+        self._conn.execute(q.DELETE_SHARD, (shard_key,))
+
+    def append_record(
+        self, shard_key: int, seq: int, created_ms: int, key_id: int, payload: bytes
+    ) -> None:
+        self._conn.execute(q.APPEND_RECORD, (shard_key, seq, created_ms, key_id, payload))
+
+    def oldest_records(self, shard_key: int, limit: int) -> list[tuple[int, int]]:
+        return self._conn.execute(q.OLDEST_RECORDS, (shard_key, limit)).fetchall()
+
+    def trim_records(self, shard_key: int, upto_seq: int) -> None:
+        self._conn.execute(q.TRIM_RECORDS, (shard_key, upto_seq))
+        self._conn.execute(q.SET_TRIMMED, (upto_seq, shard_key))
 
 
 def _range_sql(
@@ -279,6 +346,28 @@ class SqliteReader:
         row = _fetch_one(self._conn, q.GET_META, (key,))
         return None if row is None else orjson.loads(row[0])
 
+    def streams(self) -> list[StreamRow]:
+        return [StreamRow(*row) for row in _fetch(self._conn, q.ALL_STREAMS, ())]
+
+    def shards(self) -> list[ShardRow]:
+        return [ShardRow(*row) for row in _fetch(self._conn, q.ALL_SHARDS, ())]
+
+    def shard_state(self, shard_key: int) -> tuple[int | None, int] | None:
+        row = _fetch_one(self._conn, q.SHARD_STATE, (shard_key,))
+        return None if row is None else (row[0], row[1])
+
+    def read_records(self, shard_key: int, from_seq: int, limit: int) -> list[RecordRow]:
+        rows = _fetch(self._conn, q.READ_RECORDS, (shard_key, from_seq, limit))
+        return [RecordRow(*row) for row in rows]
+
+    def last_record_seq(self, shard_key: int) -> int | None:
+        row = _fetch_one(self._conn, q.LAST_RECORD, (shard_key,))
+        return None if row is None else row[0]
+
+    def record_at_time(self, shard_key: int, created_ms: int) -> int | None:
+        row = _fetch_one(self._conn, q.RECORD_AT_TIME, (shard_key, created_ms))
+        return None if row is None else row[0]
+
 
 class SqliteStorage:
     """One database file `<data_dir>/rivulet.db`."""
@@ -292,6 +381,10 @@ class SqliteStorage:
         self._writer: Writer | None = None
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
+        self._listeners: list[Callable[[], None]] = []
+
+    def add_commit_listener(self, listener: Callable[[], None]) -> None:
+        self._listeners.append(listener)
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
@@ -312,7 +405,7 @@ class SqliteStorage:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StorageError(f"cannot create data directory {self.path.parent}: {exc}") from exc
-        writer = Writer(self._writer_connection, SqliteTxn)
+        writer = Writer(self._writer_connection, SqliteTxn, self._listeners)
         writer.start_and_wait()
         self._writer = writer
 

@@ -54,10 +54,12 @@ class Writer(threading.Thread):
         self,
         connect: Callable[[], sqlite3.Connection],
         make_txn: Callable[[sqlite3.Connection], Any],
+        listeners: list[Callable[[], None]],
     ) -> None:
         super().__init__(name="rivulet-sqlite-writer", daemon=True)
         self._connect = connect
         self._make_txn = make_txn
+        self._listeners = listeners
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._ready = threading.Event()
         self._startup_error: BaseException | None = None
@@ -151,6 +153,12 @@ class Writer(threading.Thread):
                 conn.execute("ROLLBACK")
             err = StorageError(str(exc))
             outcomes = [(job, None, err) for job in group]
+        else:
+            for listener in self._listeners:
+                try:
+                    listener()
+                except Exception:
+                    log.exception("commit listener failed")
         self._resolve(outcomes)
 
     @staticmethod

@@ -1,0 +1,79 @@
+"""GetRecords: up to 1000 records / 1 MB of one shard from an iterator (streams-api.md section 4).
+
+The records are stored as their JSON (sealed); the response splices the opened bytes, each with
+the request's region in front, without decoding them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from rivulet.api.context import ApiContext
+from rivulet.api.streams_common import (
+    EXPIRED_ITERATOR,
+    INVALID_ITERATOR,
+    SHARD_NOT_FOUND,
+    TRIMMED,
+    StreamsValidationException,
+    streams_operation,
+)
+from rivulet.api.validate import validate_request
+from rivulet.core.iterators import IteratorToken, decode_iterator, encode_iterator, is_expired
+from rivulet.core.stream_records import region_prefix
+from rivulet.errors import (
+    ExpiredIteratorException,
+    ResourceNotFoundException,
+    TrimmedDataAccessException,
+)
+from rivulet.protocol.asgi import RequestContext
+
+MAX_LIMIT = 1000
+MAX_BYTES = 1024 * 1024
+
+
+@streams_operation
+async def get_records(api: ApiContext, body: dict[str, Any], ctx: RequestContext) -> bytes:
+    body = validate_request("DynamoDBStreams.GetRecords", body)
+    limit = body.get("Limit", MAX_LIMIT)
+    streams = api.db.streams
+    # Check order (stream-model.md section 6): decode, expiry, existence, trimming.
+    token = decode_iterator(streams.iterator_key, body["ShardIterator"])
+    if token is None:
+        raise StreamsValidationException(INVALID_ITERATOR)
+    now_ms = int(api.db.clock.now() * 1000)
+    if is_expired(token, now_ms):
+        raise ExpiredIteratorException(EXPIRED_ITERATOR)
+    stream = streams.streams.get(token.stream_id)
+    shard = None if stream is None else stream.shard_by_key(token.shard_key)
+    if stream is None or shard is None:
+        raise ResourceNotFoundException(SHARD_NOT_FOUND)
+    if token.position <= shard.trimmed:
+        raise TrimmedDataAccessException(TRIMMED)
+    reader = api.db.storage.reader()
+    end = None
+    if shard.end is not None:
+        # Closed in memory: trust it only once committed. Read before the records, so every
+        # record of a shard seen closed is already visible.
+        state = reader.shard_state(shard.key)
+        if state is None:
+            raise ResourceNotFoundException(SHARD_NOT_FOUND)
+        end = state[0]
+    rows = reader.read_records(shard.key, token.position, limit)
+    payloads = streams.open_records(stream, rows)
+    taken, size = 0, 0
+    for payload in payloads:
+        size += len(payload)
+        if taken and size > MAX_BYTES:
+            break
+        taken += 1
+    prefix = region_prefix(ctx.region)
+    out = b'{"Records":[' + b",".join(prefix + p[1:] for p in payloads[:taken]) + b"]"
+    next_pos = rows[taken - 1].seq + 1 if taken else token.position
+    # The response that reaches the end of a closed shard omits NextShardIterator (Q-S6).
+    finished = end is not None and (next_pos > end or (taken == len(rows) < limit))
+    if not finished:
+        nxt = IteratorToken(token.arn, token.stream_id, token.shard_key, next_pos, now_ms)
+        out += b',"NextShardIterator":' + orjson.dumps(encode_iterator(streams.iterator_key, nxt))
+    return out + b"}"
