@@ -30,6 +30,7 @@ def build_record(
     view_type: str,
     old: Item | None,
     new: Item | None,
+    new_size: int,
     seq: str,
     created_s: int,
     service: bool,
@@ -37,7 +38,8 @@ def build_record(
     """The record's JSON without `awsRegion` (added when read: it is the region of the request).
 
     Images are whole items; an image the view type does not carry is omitted, never null.
-    SizeBytes is the item size of Keys plus each included image (records.md section 4).
+    SizeBytes is the item size of Keys plus each included image (records.md section 4);
+    `new_size` is the new item's size, already computed by the write.
     """
     source = new if new is not None else old
     assert source is not None
@@ -46,7 +48,7 @@ def build_record(
     dynamodb: dict[str, Any] = {"ApproximateCreationDateTime": created_s, "Keys": keys}
     if new is not None and view_type in NEW_IMAGE_VIEWS:
         dynamodb["NewImage"] = new
-        size += item_size(new)
+        size += new_size
     if old is not None and view_type in OLD_IMAGE_VIEWS:
         dynamodb["OldImage"] = old
         size += item_size(old)

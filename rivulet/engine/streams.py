@@ -278,6 +278,7 @@ class StreamManager:
         hash: int,
         old: Item | None,
         new: Item | None,
+        new_size: int,
         service: bool,
     ) -> None:
         """Append the change's record to its shard, in the item's own transaction."""
@@ -295,6 +296,7 @@ class StreamManager:
             view_type=stream.view_type,
             old=old,
             new=new,
+            new_size=new_size,
             seq=wire_seq(seq),
             created_s=ms // 1000,
             service=service,

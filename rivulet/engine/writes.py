@@ -58,6 +58,7 @@ class ChangeCapture(Protocol):
         hash: int,
         old: Item | None,
         new: Item | None,
+        new_size: int,
         service: bool,
     ) -> None: ...
 
@@ -86,10 +87,12 @@ def store_change(
     """Write the item, maintain its index entries and hand the change to the stream capture."""
     table, old, new = m.table, out.old, out.new
     tid = table.table_id
+    new_size = 0
     if new is None:
         txn.delete_item(tid, *skey)
     else:
-        txn.put_item(tid, *skey, orjson.dumps(new), item_size(new), table.expiry_of(new))
+        new_size = item_size(new)
+        txn.put_item(tid, *skey, orjson.dumps(new), new_size, table.expiry_of(new))
     for idx in table.indexes:
         before = None if old is None else idx.entry_key(old)
         after = None if new is None else idx.entry_key(new)
@@ -99,7 +102,7 @@ def store_change(
             txn.delete_index_entry(idx.index_id, *before, *skey)
         if after is not None:
             txn.put_index_entry(idx.index_id, *after, *skey)
-    capture(txn, table, skey[0], old, new, m.service)
+    capture(txn, table, skey[0], old, new, new_size, m.service)
 
 
 def write_one(txn: WriteTxn, m: Mutation, capture: ChangeCapture) -> Outcome:
