@@ -11,10 +11,12 @@ from rivulet.api.registry import operations, streams_operations
 from rivulet.config import Settings
 from rivulet.core.clock import Clock
 from rivulet.engine.database import Database
-from rivulet.engine.keyring import load_master_key, open_keyring
+from rivulet.engine.keyring import KeyringError, load_master_key, open_keyring
 from rivulet.engine.streams import StreamConfig, run_maintenance
 from rivulet.engine.ttl import run_sweeper
+from rivulet.errors import ConfigurationError
 from rivulet.protocol.asgi import WireApp
+from rivulet.storage.base import StorageError
 from rivulet.storage.sqlite import SqliteStorage
 
 log = logging.getLogger("rivulet")
@@ -47,19 +49,24 @@ class Server:
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
-        self.db.open()
+        try:
+            self.db.open()
+            master = load_master_key(
+                self.settings.data_dir, self.settings.master_key_file, self.settings.master_key
+            )
+            keyring = open_keyring(self.db.storage, master)
+        except (StorageError, ValueError, KeyringError) as exc:
+            self.db.close()
+            raise ConfigurationError(str(exc)) from exc
         self.db.bind_loop(loop)
-        master = load_master_key(
-            self.settings.data_dir, self.settings.master_key_file, self.settings.master_key
-        )
-        self.db.streams.open(open_keyring(self.db.storage, master), loop)
+        self.db.streams.open(keyring, loop)
         self._tasks.append(asyncio.create_task(run_sweeper(self.db, self.settings.ttl_interval)))
         self._tasks.append(asyncio.create_task(run_maintenance(self.db.streams, self.db.run)))
         log.info(
             "rivulet ready: data in %s (durability %s), master key %s",
             self.settings.data_dir,
             self.settings.durability,
-            master.describe(),
+            keyring.master.describe(),
         )
 
     async def stop(self) -> None:

@@ -124,3 +124,7 @@ class TrimmedDataAccessException(DynamoError):
 class InternalServerError(DynamoError):
     status = 500
     default_message = "The server encountered an internal error trying to fulfill the request."
+
+
+class ConfigurationError(Exception):
+    """A problem the operator must fix (bad key, unreadable data dir): reported as one line."""

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 from rivulet.errors import (
+    ConfigurationError,
     DynamoError,
     InternalServerError,
     SerializationException,
@@ -80,6 +81,10 @@ class WireApp:
                 try:
                     if self.on_startup is not None:
                         await self.on_startup()
+                except ConfigurationError as exc:
+                    log.error("cannot start: %s", exc)
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
                 except Exception as exc:
                     log.exception("startup failed")
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
