@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from rivulet.api.context import ApiContext
@@ -71,8 +72,10 @@ def position(body: dict[str, Any], shard: Shard, seq: int | None, reader: Reader
     if kind == "LATEST":
         return _latest(reader, shard)
     if kind == "AT_TIMESTAMP":
-        # First record at or after the time; older than the trim horizon means TRIM_HORIZON.
-        found = reader.record_at_time(shard.key, int(body["Timestamp"] * 1000))
+        # First record whose ApproximateCreationDateTime (whole seconds, rounded down) is at or
+        # after the time, i.e. created at or after the next whole second; older than the trim
+        # horizon means TRIM_HORIZON.
+        found = reader.record_at_time(shard.key, math.ceil(body["Timestamp"]) * 1000)
         return _latest(reader, shard) if found is None else found
     assert seq is not None
     # Q-S3: below the shard's range or above its last number is not a position of this shard;
