@@ -392,6 +392,9 @@ class SqliteStorage:
         conn.execute(f"PRAGMA synchronous={self._synchronous}")
         conn.execute("PRAGMA busy_timeout=10000")
         conn.execute("PRAGMA cache_size=-65536")
+        # Deleted items are overwritten, not left in free pages: once an item is gone its values
+        # live on only in the (encrypted) stream records. Many builds default to this already.
+        conn.execute("PRAGMA secure_delete=ON")
         return conn
 
     def _writer_connection(self) -> sqlite3.Connection:
