@@ -51,7 +51,9 @@ def decode_iterator(key: bytes, text: str) -> IteratorToken | None:
         raw = base64.b64decode(blob, validate=True)
     except (binascii.Error, ValueError):
         return None
-    if len(raw) != _LAYOUT.size + _MAC_LEN:
+    # Only the canonical encoding: base64 ignores the spare bits of the last character, and an
+    # altered iterator must not be accepted even when it decodes to the same token.
+    if len(raw) != _LAYOUT.size + _MAC_LEN or base64.b64encode(raw).decode() != blob:
         return None
     body, mac = raw[: _LAYOUT.size], raw[_LAYOUT.size :]
     if not hmac.compare_digest(mac, _mac(key, arn, body)):

@@ -29,7 +29,7 @@ def stream_arn(region: str, account: str, table_name: str, label: str) -> str:
 
 def parse_stream_arn(arn: str) -> tuple[str, str] | None:
     """(table name, label) of a well-formed stream ARN, else None."""
-    m = STREAM_ARN.match(arn)
+    m = STREAM_ARN.fullmatch(arn)  # `$` alone would accept a trailing newline
     return None if m is None else (m["table"], m["label"])
 
 

@@ -254,9 +254,11 @@ class StreamManager:
 
     @staticmethod
     def _close(txn: WriteTxn, shard: Shard, now: float) -> None:
-        # EndingSequenceNumber: the last record's number, or the start of an empty shard.
-        txn.close_shard(shard.key, shard.last, now)
-        shard.end = shard.last
+        # EndingSequenceNumber: the last record's number, or the start of an empty shard. Asked
+        # of storage: `shard.last` may name a record whose job was rolled back.
+        end = max(shard.start, shard.trimmed, txn.last_record_seq(shard.key) or 0)
+        txn.close_shard(shard.key, end, now)
+        shard.last = shard.end = end
         shard.closed_at = now
 
     def rotate(self, txn: WriteTxn, stream: Stream) -> None:

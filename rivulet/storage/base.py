@@ -196,6 +196,9 @@ class WriteTxn(Protocol):
         self, shard_key: int, seq: int, created_ms: int, key_id: int, payload: bytes
     ) -> None: ...
 
+    def last_record_seq(self, shard_key: int) -> int | None:
+        """The shard's highest record number, this transaction's own appends included."""
+
     def oldest_records(self, shard_key: int, limit: int) -> list[tuple[int, int]]:
         """(seq, created_ms) of the shard's oldest records, in sequence order."""
 

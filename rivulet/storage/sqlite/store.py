@@ -157,6 +157,10 @@ class SqliteTxn:
     ) -> None:
         self._conn.execute(q.APPEND_RECORD, (shard_key, seq, created_ms, key_id, payload))
 
+    def last_record_seq(self, shard_key: int) -> int | None:
+        row = self._conn.execute(q.LAST_RECORD, (shard_key,)).fetchone()
+        return None if row is None else row[0]
+
     def oldest_records(self, shard_key: int, limit: int) -> list[tuple[int, int]]:
         return self._conn.execute(q.OLDEST_RECORDS, (shard_key, limit)).fetchall()
 
