@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -36,12 +37,21 @@ def backend(request: pytest.FixtureRequest) -> Callable[[Path], Storage]:
     return BACKENDS[request.param]
 
 
+@contextmanager
+def opened(backend: Callable[[Path], Storage], data: Path) -> Iterator[Storage]:
+    """The backend's store on `data`, open for the block and closed after it (also on failure)."""
+    store = backend(data)
+    store.open()
+    try:
+        yield store
+    finally:
+        store.close()
+
+
 @pytest.fixture
 def storage(backend: Callable[[Path], Storage], tmp_path: Path) -> Iterator[Storage]:
-    store = backend(tmp_path / "data")
-    store.open()
-    yield store
-    store.close()
+    with opened(backend, tmp_path / "data") as store:
+        yield store
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
@@ -66,15 +76,24 @@ def read(storage: Storage, n: int) -> Any:
     return None if raw is None else orjson.loads(raw)["v"]
 
 
-def blocker() -> tuple[Callable[[WriteTxn], None], threading.Event, threading.Event]:
-    """A job that holds the writer until released, so the jobs queued meanwhile share a group."""
+@asynccontextmanager
+async def writer_held(storage: Storage) -> AsyncIterator[asyncio.AbstractEventLoop]:
+    """Hold the writer with a blocking job for the block, so the jobs submitted meanwhile queue
+    up into one group commit; yields the loop to submit them on."""
+    loop = asyncio.get_running_loop()
     started, release = threading.Event(), threading.Event()
 
-    def job(txn: WriteTxn) -> None:
+    def hold(txn: WriteTxn) -> None:
         started.set()
         assert release.wait(10)
 
-    return job, started, release
+    first = storage.submit(hold, loop)
+    assert await asyncio.to_thread(started.wait, 10)
+    try:
+        yield loop
+    finally:
+        release.set()
+        await first
 
 
 class Boom(Exception):
@@ -83,11 +102,6 @@ class Boom(Exception):
 
 def test_contract_failing_job_rolls_back_only_its_own_changes(storage: Storage) -> None:
     async def scenario() -> list[Any]:
-        loop = asyncio.get_running_loop()
-        hold, started, release = blocker()
-        first = storage.submit(hold, loop)
-        assert await asyncio.to_thread(started.wait, 10)
-
         def failing(txn: WriteTxn) -> None:
             put(2, "from the failing job")(txn)
             txn.delete_item(TABLE, *key(1))  # undone too: the item of the job before survives
@@ -97,13 +111,12 @@ def test_contract_failing_job_rolls_back_only_its_own_changes(storage: Storage) 
             put(3, "after")(txn)
             return "ok"
 
-        futures = [
-            storage.submit(put(1, "before"), loop),
-            storage.submit(failing, loop),
-            storage.submit(after, loop),
-        ]
-        release.set()
-        await first
+        async with writer_held(storage) as loop:
+            futures = [
+                storage.submit(put(1, "before"), loop),
+                storage.submit(failing, loop),
+                storage.submit(after, loop),
+            ]
         return await asyncio.gather(*futures, return_exceptions=True)
 
     before, failed, after = run(scenario())
@@ -121,14 +134,9 @@ def test_contract_jobs_run_in_submission_order_and_see_earlier_jobs(storage: Sto
         return seen
 
     async def scenario() -> list[int]:
-        loop = asyncio.get_running_loop()
-        hold, started, release = blocker()
-        first = storage.submit(hold, loop)
-        assert await asyncio.to_thread(started.wait, 10)
         # Half queued behind the blocker (one group), half submitted while groups commit.
-        futures = [storage.submit(increment, loop) for _ in range(150)]
-        release.set()
-        await first
+        async with writer_held(storage) as loop:
+            futures = [storage.submit(increment, loop) for _ in range(150)]
         futures += [storage.submit(increment, loop) for _ in range(150)]
         return list(await asyncio.gather(*futures))
 
@@ -211,9 +219,7 @@ def test_contract_table_and_index_ids_never_reused_after_drop_and_reopen(
     backend: Callable[[Path], Storage], tmp_path: Path
 ) -> None:
     data = tmp_path / "data"
-    store = backend(data)
-    store.open()
-    try:
+    with opened(backend, data) as store:
 
         def create(txn: WriteTxn) -> tuple[int, int]:
             return txn.insert_table("t", b"{}", 1.0), txn.next_index_id()
@@ -222,20 +228,14 @@ def test_contract_table_and_index_ids_never_reused_after_drop_and_reopen(
         store.run_sync(lambda txn: txn.drop_table(first_table, 2.0))
         second_table, second_index = store.run_sync(create)
         store.run_sync(lambda txn: txn.drop_table(second_table, 3.0))
-    finally:
-        store.close()
 
     # The highest ids belong to dropped tables: a reopened store must still not hand them out.
-    store = backend(data)
-    store.open()
-    try:
+    with opened(backend, data) as store:
         assert store.reader().live_tables() == []
         third_table, third_index = store.run_sync(create)
         assert first_table < second_table < third_table
         assert first_index < second_index < third_index
         assert [row.table_id for row in store.reader().live_tables()] == [third_table]
-    finally:
-        store.close()
 
 
 def test_contract_close_commits_every_queued_job(
@@ -251,12 +251,8 @@ def test_contract_close_commits_every_queued_job(
         return list(await asyncio.gather(*futures))
 
     assert run(scenario()) == [None] * 500
-    store = backend(tmp_path / "data")
-    store.open()
-    try:
+    with opened(backend, tmp_path / "data") as store:
         assert [read(store, n) for n in range(500)] == list(range(500))
-    finally:
-        store.close()
 
 
 def test_contract_submit_after_close_raises_storage_error(storage: Storage) -> None:
@@ -377,9 +373,7 @@ def test_contract_streams_and_shards_round_trip_and_survive_reopen(
     backend: Callable[[Path], Storage], tmp_path: Path
 ) -> None:
     data = tmp_path / "data"
-    store = backend(data)
-    store.open()
-    try:
+    with opened(backend, data) as store:
 
         def job(txn: WriteTxn) -> tuple[int, int, list[int]]:
             first = txn.insert_stream(7, "Orders", LABEL, "KEYS_ONLY", KEY_SCHEMA, 10.5)
@@ -410,17 +404,11 @@ def test_contract_streams_and_shards_round_trip_and_survive_reopen(
         reader = store.reader()
         assert sorted(reader.streams(), key=lambda s: s.stream_id) == expected_streams
         assert sorted(reader.shards(), key=lambda s: s.shard_key) == expected_shards
-    finally:
-        store.close()
 
-    store = backend(data)
-    store.open()
-    try:
+    with opened(backend, data) as store:
         reader = store.reader()
         assert sorted(reader.streams(), key=lambda s: s.stream_id) == expected_streams
         assert sorted(reader.shards(), key=lambda s: s.shard_key) == expected_shards
-    finally:
-        store.close()
 
 
 def test_contract_stream_and_shard_ids_never_reused_after_delete_and_reopen(
@@ -429,25 +417,17 @@ def test_contract_stream_and_shard_ids_never_reused_after_delete_and_reopen(
     # Iterators carry (stream_id, shard_key): a reused id would make an old iterator read
     # another shard.
     data = tmp_path / "data"
-    store = backend(data)
-    store.open()
-    try:
+    with opened(backend, data) as store:
         first, first_shards = make_stream(store, 2)
         store.run_sync(lambda txn: txn.delete_stream(first, first_shards))
         second, second_shards = make_stream(store, 2)
         store.run_sync(lambda txn: txn.delete_stream(second, second_shards))
         assert store.reader().streams() == [] and store.reader().shards() == []
-    finally:
-        store.close()
-    store = backend(data)
-    store.open()
-    try:
+    with opened(backend, data) as store:
         third, third_shards = make_stream(store, 2)
         assert first < second < third
         assert max(first_shards) < min(second_shards)
         assert max(second_shards) < min(third_shards)
-    finally:
-        store.close()
 
 
 def test_contract_stream_label_taken(storage: Storage) -> None:
@@ -525,14 +505,9 @@ def test_contract_failing_job_leaves_neither_item_nor_record(storage: Storage) -
         return job
 
     async def scenario() -> list[Any]:
-        loop = asyncio.get_running_loop()
-        hold, started, release = blocker()
-        first = storage.submit(hold, loop)
-        assert await asyncio.to_thread(started.wait, 10)
         # One group commit: the failing job sits between two that succeed.
-        futures = [storage.submit(change(n, n == 2), loop) for n in (1, 2, 3)]
-        release.set()
-        await first
+        async with writer_held(storage) as loop:
+            futures = [storage.submit(change(n, n == 2), loop) for n in (1, 2, 3)]
         return await asyncio.gather(*futures, return_exceptions=True)
 
     one, two, three = run(scenario())
@@ -647,22 +622,14 @@ def test_contract_trim_point_survives_reopen(
     backend: Callable[[Path], Storage], tmp_path: Path
 ) -> None:
     data = tmp_path / "data"
-    store = backend(data)
-    store.open()
-    try:
+    with opened(backend, data) as store:
         _, (a,) = make_stream(store, 1)
         store.run_sync(append(a, *[record_row(n) for n in range(1, 5)]))
         store.run_sync(lambda txn: txn.trim_records(a, 4))
-    finally:
-        store.close()
-    store = backend(data)
-    store.open()
-    try:
+    with opened(backend, data) as store:
         assert store.reader().shard_state(a) == (None, 4)
         assert store.reader().last_record_seq(a) is None
         assert [r.trimmed_seq for r in store.reader().shards()] == [4]
-    finally:
-        store.close()
 
 
 def test_contract_delete_shard_removes_it_and_its_records_only(storage: Storage) -> None:
@@ -778,15 +745,13 @@ def test_contract_failing_commit_listener_does_not_fail_the_write(storage: Stora
 
 def test_contract_meta_values(backend: Callable[[Path], Storage], tmp_path: Path) -> None:
     data = tmp_path / "data"
-    store = backend(data)
-    store.open()
     values: dict[str, Any] = {
         "text": "aXRlcmF0b3Iga2V5",
         "number": 12345678901234,
         "list": [{"id": 1, "wrapped": "x"}, {"id": 2, "wrapped": "y"}],
         "object": {"a": [1, 2.5, None, True], "b": "é\u0000"},
     }
-    try:
+    with opened(backend, data) as store:
         assert store.get_meta("text") is None
 
         def write_all(txn: WriteTxn) -> None:
@@ -807,11 +772,5 @@ def test_contract_meta_values(backend: Callable[[Path], Storage], tmp_path: Path
             store.run_sync(failing)
         assert store.get_meta("number") == values["number"]
         assert store.get_meta("new") is None
-    finally:
-        store.close()
-    store = backend(data)
-    store.open()
-    try:
+    with opened(backend, data) as store:
         assert {k: store.get_meta(k) for k in values} == {**values, "text": "replaced"}
-    finally:
-        store.close()

@@ -13,16 +13,25 @@ from conftest import RunningServer, start_server
 
 from streams.stream_helpers import (
     ACCOUNT,
+    DESCRIPTION_MEMBERS,
+    GHOST_ARN,
+    GHOST_SHARD,
     INVALID_STREAM_ARN,
+    MALFORMED_ARNS,
     NOT_NULL,
+    NUMBER_NOT_STRING,
     REGION,
     SEQUENCE_RE,
-    SERIALIZATION,
     SHARD_FILTER_SHARD_ID,
     SHARD_FILTER_TYPES,
     SHARD_ID_RE,
+    STRING_NOT_INTEGER,
+    VIEW_TYPES,
+    N,
     all_shards,
     create_stream_table,
+    delete_table,
+    describe_pages,
     disable_stream,
     error,
     invalid,
@@ -30,43 +39,23 @@ from streams.stream_helpers import (
     max_value,
     min_length,
     min_value,
+    put_ids,
     raw,
     raw_error,
     raw_ok,
     read_shard,
+    serialization,
     stream_not_found,
     validation,
     wait_stream_status,
     wait_until,
 )
 
-GHOST_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/ghost-table/stream/2020-01-01T00:00:00.000"
-GHOST_SHARD = "shardId-00000001577836800000-0badf00d"
-DESCRIPTION_KEYS = {
-    "StreamArn",
-    "StreamLabel",
-    "StreamStatus",
-    "StreamViewType",
-    "CreationRequestDateTime",
-    "TableName",
-    "KeySchema",
-    "Shards",
-}
-
-
-@pytest.fixture(scope="module")
-def streams(server: RunningServer) -> Any:
-    return server.streams()
-
 
 def describe(streams: Any, **request: Any) -> dict[str, Any]:
+    """One DescribeStream page."""
     desc: dict[str, Any] = streams.describe_stream(**request)["StreamDescription"]
     return desc
-
-
-def put(ddb: Any, table: str, *ids: str) -> None:
-    for item_id in ids:
-        ddb.put_item(TableName=table, Item={"id": {"S": item_id}, "v": {"N": "1"}})
 
 
 def test_describe_stream_new_stream(
@@ -82,7 +71,7 @@ def test_describe_stream_new_stream(
     body = raw_ok(server.port, "DescribeStream", {"StreamArn": arn})
     assert set(body) == {"StreamDescription"}
     desc = body["StreamDescription"]
-    assert set(desc) == DESCRIPTION_KEYS
+    assert set(desc) == DESCRIPTION_MEMBERS
     assert {k: desc[k] for k in ("StreamArn", "StreamLabel", "StreamStatus", "StreamViewType")} == {
         "StreamArn": arn,
         "StreamLabel": arn.rsplit("/", 1)[1],
@@ -120,7 +109,7 @@ def test_describe_stream_hash_and_range_key_schema(ddb: Any, streams: Any, table
     ]
 
 
-@pytest.mark.parametrize("view_type", ["KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"])
+@pytest.mark.parametrize("view_type", VIEW_TYPES)
 def test_describe_stream_view_type(ddb: Any, streams: Any, table_name: str, view_type: str) -> None:
     # StreamViewType is the one given when the stream was enabled.
     arn = create_stream_table(ddb, table_name, view_type)
@@ -131,7 +120,7 @@ def test_describe_stream_disabled(ddb: Any, streams: Any, table_name: str) -> No
     # Disabling closes every open shard: status DISABLED, the same shards, each with an
     # EndingSequenceNumber equal to its last record's number (its starting number when empty).
     arn = create_stream_table(ddb, table_name)
-    put(ddb, table_name, "a", "b", "c", "d", "e", "f")
+    put_ids(ddb, table_name, "a", "b", "c", "d", "e", "f", v=N("1"))
     open_shards = all_shards(streams, arn)
     disable_stream(ddb, table_name)
     desc = wait_stream_status(streams, arn, "DISABLED")
@@ -157,8 +146,8 @@ def test_describe_stream_of_deleted_table(ddb: Any, streams: Any, table_name: st
     # closed) and its records stay readable to the end of each shard, also after the table is
     # re-created with a new stream. Deleting the table adds no REMOVE records.
     arn = create_stream_table(ddb, table_name)
-    put(ddb, table_name, "a", "b", "c")
-    ddb.delete_table(TableName=table_name)
+    put_ids(ddb, table_name, "a", "b", "c", v=N("1"))
+    delete_table(ddb, table_name)
     desc = wait_stream_status(streams, arn, "DISABLED")
     assert desc["TableName"] == table_name
     assert all("EndingSequenceNumber" in s["SequenceNumberRange"] for s in desc["Shards"])
@@ -168,11 +157,6 @@ def test_describe_stream_of_deleted_table(ddb: Any, streams: Any, table_name: st
         (r["eventName"], r["dynamodb"]["Keys"]["id"]["S"]) for x in reads for r in x.records
     )
     assert captured == [("INSERT", "a"), ("INSERT", "b"), ("INSERT", "c")]
-
-    def gone() -> bool:
-        return table_name not in ddb.list_tables()["TableNames"]
-
-    wait_until(gone, f"table {table_name} to be deleted")
     new = create_stream_table(ddb, table_name)
     assert new != arn
     again = describe(streams, StreamArn=arn)
@@ -187,17 +171,11 @@ def test_describe_stream_paging(
     # (Q-S9); ExclusiveStartShardId resumes strictly after it.
     arn = create_stream_table(ddb, table_name)
     everything = describe(streams, StreamArn=arn)["Shards"]
-    request: dict[str, Any] = {"StreamArn": arn, "Limit": limit}
-    got_sizes, seen = [], []
-    while True:
-        desc = describe(streams, **request)
-        got_sizes.append(len(desc["Shards"]))
-        seen.extend(desc["Shards"])
-        if "LastEvaluatedShardId" not in desc:
-            break
-        assert desc["LastEvaluatedShardId"] == desc["Shards"][-1]["ShardId"]
-        request["ExclusiveStartShardId"] = desc["LastEvaluatedShardId"]
-    assert (got_sizes, seen) == (sizes, everything)
+    pages = describe_pages(streams, arn, limit)
+    for page in pages[:-1]:
+        assert page["LastEvaluatedShardId"] == page["Shards"][-1]["ShardId"]
+    seen = [s for page in pages for s in page["Shards"]]
+    assert ([len(page["Shards"]) for page in pages], seen) == (sizes, everything)
 
 
 def test_describe_stream_exclusive_start_positions(
@@ -264,9 +242,6 @@ def test_describe_stream_unknown_stream(streams: Any, server: RunningServer) -> 
         streams.describe_stream(StreamArn=GHOST_ARN)
 
 
-SHARD_OK = "shardId-00000001577836800000-0badf00d"
-
-
 @pytest.mark.parametrize(
     ("request_body", "message"),
     [
@@ -287,15 +262,18 @@ SHARD_OK = "shardId-00000001577836800000-0badf00d"
             invalid("shardId-1", "exclusiveStartShardId", min_length(28)),
         ),
         (
-            {"StreamArn": GHOST_ARN, "ExclusiveStartShardId": SHARD_OK + "0" * 29},
-            invalid(SHARD_OK + "0" * 29, "exclusiveStartShardId", max_length(65)),
+            {"StreamArn": GHOST_ARN, "ExclusiveStartShardId": GHOST_SHARD + "0" * 29},
+            invalid(GHOST_SHARD + "0" * 29, "exclusiveStartShardId", max_length(65)),
         ),
         (
-            {"StreamArn": GHOST_ARN, "ShardFilter": {"ShardId": SHARD_OK}},
+            {"StreamArn": GHOST_ARN, "ShardFilter": {"ShardId": GHOST_SHARD}},
             invalid(None, "shardFilter.type", NOT_NULL),
         ),
         (
-            {"StreamArn": GHOST_ARN, "ShardFilter": {"Type": "PARENT_SHARDS", "ShardId": SHARD_OK}},
+            {
+                "StreamArn": GHOST_ARN,
+                "ShardFilter": {"Type": "PARENT_SHARDS", "ShardId": GHOST_SHARD},
+            },
             invalid("PARENT_SHARDS", "shardFilter.type", SHARD_FILTER_TYPES),
         ),
         (
@@ -320,8 +298,8 @@ def test_describe_stream_constraint_violations(
             invalid("qwerty", SHARD_FILTER_SHARD_ID, min_length(28)),
         ),
         (
-            {"Type": "CHILD_SHARDS", "ShardId": SHARD_OK + "0" * 29},
-            invalid(SHARD_OK + "0" * 29, SHARD_FILTER_SHARD_ID, max_length(65)),
+            {"Type": "CHILD_SHARDS", "ShardId": GHOST_SHARD + "0" * 29},
+            invalid(GHOST_SHARD + "0" * 29, SHARD_FILTER_SHARD_ID, max_length(65)),
         ),
     ],
 )
@@ -340,14 +318,8 @@ def test_describe_stream_shard_filter_shard_id(
 @pytest.mark.parametrize(
     "arn",
     [
-        f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/orders/stream/not-a-label",
-        f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/orders/stream/2025-11-26T11:58:02",
-        f"arn:aws:dynamodb:{REGION}:12345:table/orders/stream/2025-11-26T11:58:02.123",
-        f"arn:aws:s3:{REGION}:{ACCOUNT}:table/orders/stream/2025-11-26T11:58:02.123",
-        f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/orders/2025-11-26T11:58:02.123",
-        f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/o/stream/2025-11-26T11:58:02.123",
+        *MALFORMED_ARNS,
         f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/bad name/stream/2025-11-26T11:58:02.123",
-        "x" * 60,
     ],
 )
 def test_describe_stream_malformed_arn(server: RunningServer, arn: str) -> None:
@@ -361,18 +333,11 @@ def test_describe_stream_malformed_arn(server: RunningServer, arn: str) -> None:
 @pytest.mark.parametrize(
     ("data", "expected"),
     [
-        (
-            {"StreamArn": GHOST_ARN, "Limit": "5"},
-            {"__type": SERIALIZATION, "Message": "STRING_VALUE cannot be converted to Integer"},
-        ),
-        (
-            {"StreamArn": 5},
-            {"__type": SERIALIZATION, "Message": "NUMBER_VALUE cannot be converted to String"},
-        ),
-        (b"null", {"__type": SERIALIZATION}),
+        ({"StreamArn": GHOST_ARN, "Limit": "5"}, serialization(STRING_NOT_INTEGER)),
+        ({"StreamArn": 5}, serialization(NUMBER_NOT_STRING)),
+        (b"null", serialization()),
     ],
 )
 def test_describe_stream_wrong_json_types(server: RunningServer, data: Any, expected: Any) -> None:
     # Q-W2: wrong JSON types are a SerializationException, checked first.
-    response = raw(server.port, "DescribeStream", data)
-    assert (response.status, response.json()) == (400, expected)
+    assert raw(server.port, "DescribeStream", data).answer() == (400, expected)

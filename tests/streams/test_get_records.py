@@ -22,63 +22,41 @@ from streams.stream_helpers import (
     EVENT_ID_RE,
     INVALID_ITERATOR,
     NOT_NULL,
+    RECORD_MEMBERS,
     SEQUENCE_RE,
-    SERIALIZATION,
     SHARD_NOT_FOUND,
+    STRING_NOT_INTEGER,
     TRIMMED,
+    TTL_IDENTITY,
+    VIEW_TYPES,
     all_shards,
     create_stream_table,
     disable_stream,
     error,
+    ids_of,
     invalid,
     max_length,
     max_value,
     min_length,
     min_value,
+    put_ids,
     raw,
     raw_error,
     raw_ok,
     read_iterator,
+    serialization,
     shard_iterator,
+    single_shard,
     stream_not_found,
     validation,
     wait_stream_status,
     wait_until,
 )
 
-RECORD_KEYS = {"eventID", "eventName", "eventVersion", "eventSource", "awsRegion", "dynamodb"}
-
-
-@pytest.fixture(scope="module")
-def one(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    """A server with one shard per stream and a fast TTL sweep."""
-    srv = start_server(
-        tmp_path_factory.mktemp("records") / "data", "--stream-shards", "1", "--ttl-interval", "0.2"
-    )
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture(scope="module")
-def ddb1(one: RunningServer) -> Any:
-    return one.client()
-
-
-@pytest.fixture(scope="module")
-def streams1(one: RunningServer) -> Any:
-    return one.streams()
-
-
-def only_shard(streams: Any, arn: str) -> str:
-    shards = all_shards(streams, arn)
-    assert len(shards) == 1
-    shard_id: str = shards[0]["ShardId"]
-    return shard_id
-
 
 def start(streams: Any, arn: str, kind: str = "TRIM_HORIZON", **more: Any) -> str:
     """An iterator on the stream's only shard."""
-    return shard_iterator(streams, arn, only_shard(streams, arn), kind, **more)
+    return shard_iterator(streams, arn, single_shard(streams, arn)["ShardId"], kind, **more)
 
 
 def raw_records(srv: RunningServer, iterator: str, limit: int | None = None) -> dict[str, Any]:
@@ -87,15 +65,6 @@ def raw_records(srv: RunningServer, iterator: str, limit: int | None = None) -> 
         body["Limit"] = limit
     got: dict[str, Any] = raw_ok(srv.port, "GetRecords", body)
     return got
-
-
-def put(ddb: Any, table: str, *ids: str) -> None:
-    for item_id in ids:
-        ddb.put_item(TableName=table, Item={"id": {"S": item_id}})
-
-
-def ids_of(records: list[dict[str, Any]]) -> list[str]:
-    return [r["dynamodb"]["Keys"]["id"]["S"] for r in records]
 
 
 # --- record shape ------------------------------------------------------------------------------
@@ -114,9 +83,9 @@ SIZES = {
 }
 
 
-@pytest.mark.parametrize("view_type", ["KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"])
+@pytest.mark.parametrize("view_type", VIEW_TYPES)
 def test_get_records_record_shape(
-    ddb1: Any, streams1: Any, one: RunningServer, table_name: str, view_type: str
+    ddb1: Any, streams1: Any, one_shard: RunningServer, table_name: str, view_type: str
 ) -> None:
     # records.md §1-2, §4, §6: exactly eventID (32 hex), eventName, eventVersion "1.1",
     # eventSource "aws:dynamodb", awsRegion and dynamodb {ApproximateCreationDateTime (integer
@@ -134,7 +103,7 @@ def test_get_records_record_shape(
         ExpressionAttributeValues={":s": {"S": "PAID"}},
     )
     ddb1.delete_item(TableName=table_name, Key=KEYS)
-    body = raw_records(one, start(streams1, arn))
+    body = raw_records(one_shard, start(streams1, arn))
     after = time.time()
     assert set(body) == {"Records", "NextShardIterator"}
     records = body["Records"]
@@ -158,7 +127,7 @@ def test_get_records_record_shape(
         )
     volatile = []
     for record in records:
-        assert set(record) == RECORD_KEYS
+        assert set(record) == RECORD_MEMBERS
         dynamodb = dict(record["dynamodb"])
         volatile.append(
             (
@@ -194,7 +163,7 @@ def test_get_records_boto3_types(ddb1: Any, streams1: Any, table_name: str) -> N
 
 
 def test_get_records_binary_is_base64_on_the_wire(
-    ddb1: Any, streams1: Any, one: RunningServer, table_name: str
+    ddb1: Any, streams1: Any, one_shard: RunningServer, table_name: str
 ) -> None:
     # B and BS values are standard base64 strings in the JSON.
     arn = create_stream_table(ddb1, table_name, "NEW_IMAGE")
@@ -202,7 +171,7 @@ def test_get_records_binary_is_base64_on_the_wire(
         TableName=table_name,
         Item={"id": {"S": "a"}, "b": {"B": b"foobar"}, "bs": {"BS": [b"\xfb\xff"]}},
     )
-    (record,) = raw_records(one, start(streams1, arn))["Records"]
+    (record,) = raw_records(one_shard, start(streams1, arn))["Records"]
     image = record["dynamodb"]["NewImage"]
     assert image["b"] == {"B": "Zm9vYmFy"}
     assert image["bs"] == {"BS": [base64.b64encode(b"\xfb\xff").decode()]}
@@ -293,7 +262,7 @@ def test_get_records_size_bytes_nested_types(ddb1: Any, streams1: Any, table_nam
 def test_get_records_event_ids_are_stable(ddb1: Any, streams1: Any, table_name: str) -> None:
     # eventID is stored with the record: every re-read shows the same values.
     arn = create_stream_table(ddb1, table_name)
-    put(ddb1, table_name, "a", "b", "c")
+    put_ids(ddb1, table_name, "a", "b", "c")
     first = read_iterator(streams1, start(streams1, arn)).records
     second = read_iterator(streams1, start(streams1, arn)).records
     assert [r["eventID"] for r in first] == [r["eventID"] for r in second]
@@ -301,7 +270,7 @@ def test_get_records_event_ids_are_stable(ddb1: Any, streams1: Any, table_name: 
 
 
 def test_get_records_ttl_delete_identity(
-    ddb1: Any, streams1: Any, one: RunningServer, table_name: str
+    ddb1: Any, streams1: Any, one_shard: RunningServer, table_name: str
 ) -> None:
     # records.md §5: a TTL deletion is a REMOVE carrying userIdentity {"PrincipalId":
     # "dynamodb.amazonaws.com", "Type": "Service"} (capitalised in GetRecords); a user's delete
@@ -311,13 +280,13 @@ def test_get_records_ttl_delete_identity(
         TableName=table_name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "exp"}
     )
     # The user's delete comes first: the sweep may remove "old" at any moment after its put.
-    put(ddb1, table_name, "mine")
+    put_ids(ddb1, table_name, "mine")
     ddb1.delete_item(TableName=table_name, Key={"id": {"S": "mine"}})
     expired = {"id": {"S": "old"}, "exp": {"N": str(int(time.time()) - 60)}}
     ddb1.put_item(TableName=table_name, Item=expired)
 
     def removed() -> list[dict[str, Any]] | None:
-        records = raw_records(one, start(streams1, arn))["Records"]
+        records = raw_records(one_shard, start(streams1, arn))["Records"]
         return records if len(records) == 4 else None
 
     records = wait_until(removed, "the TTL delete record")
@@ -329,8 +298,8 @@ def test_get_records_ttl_delete_identity(
     ]
     assert "userIdentity" not in records[1]
     ttl = records[3]
-    assert set(ttl) == RECORD_KEYS | {"userIdentity"}
-    assert ttl["userIdentity"] == {"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"}
+    assert set(ttl) == RECORD_MEMBERS | {"userIdentity"}
+    assert ttl["userIdentity"] == TTL_IDENTITY
     assert ttl["dynamodb"]["OldImage"] == expired
 
 
@@ -341,7 +310,7 @@ def test_get_records_limit_pages(ddb1: Any, streams1: Any, table_name: str) -> N
     # Limit caps the records per call; NextShardIterator continues right after the last one, and
     # on an open shard the chain goes on with `[]` once everything is read.
     arn = create_stream_table(ddb1, table_name)
-    put(ddb1, table_name, "a", "b", "c", "d", "e")
+    put_ids(ddb1, table_name, "a", "b", "c", "d", "e")
     iterator = start(streams1, arn)
     pages = []
     for _ in range(4):
@@ -361,13 +330,13 @@ def test_get_records_limit_pages(ddb1: Any, streams1: Any, table_name: str) -> N
 
 
 def test_get_records_empty_open_shard(
-    ddb1: Any, streams1: Any, one: RunningServer, table_name: str
+    ddb1: Any, streams1: Any, one_shard: RunningServer, table_name: str
 ) -> None:
     # An open shard without records: `Records: []` (present) and a NextShardIterator, every time.
     arn = create_stream_table(ddb1, table_name)
     iterator = start(streams1, arn)
     for _ in range(3):
-        body = raw_records(one, iterator)
+        body = raw_records(one_shard, iterator)
         assert set(body) == {"Records", "NextShardIterator"}
         assert body["Records"] == []
         assert isinstance(body["NextShardIterator"], str) and body["NextShardIterator"]
@@ -378,7 +347,7 @@ def test_get_records_iterator_reuse(ddb1: Any, streams1: Any, table_name: str) -
     # Iterators are positions, not one-shot tokens: re-using one repeats the same read, and an
     # iterator at the end of an open shard returns later writes.
     arn = create_stream_table(ddb1, table_name)
-    put(ddb1, table_name, "a", "b", "c")
+    put_ids(ddb1, table_name, "a", "b", "c")
     iterator = start(streams1, arn)
     first = streams1.get_records(ShardIterator=iterator, Limit=2)
     again = streams1.get_records(ShardIterator=iterator, Limit=2)
@@ -389,7 +358,7 @@ def test_get_records_iterator_reuse(ddb1: Any, streams1: Any, table_name: str) -
     assert ids_of(streams1.get_records(ShardIterator=following)["Records"]) == ["c"]
     end = streams1.get_records(ShardIterator=following)["NextShardIterator"]
     assert streams1.get_records(ShardIterator=end)["Records"] == []
-    put(ddb1, table_name, "d")
+    put_ids(ddb1, table_name, "d")
     assert ids_of(streams1.get_records(ShardIterator=end)["Records"]) == ["d"]
 
 
@@ -407,16 +376,18 @@ def test_get_records_one_megabyte_cap(ddb1: Any, streams1: Any, table_name: str)
 
 
 def test_get_records_concurrent_readers_not_throttled(
-    ddb1: Any, streams1: Any, one: RunningServer, table_name: str
+    ddb1: Any, streams1: Any, one_shard: RunningServer, table_name: str
 ) -> None:
     # Q-S11: reader throttling (LimitExceededException) is off by default: eight simultaneous
     # readers of one shard all get the records.
     arn = create_stream_table(ddb1, table_name)
-    put(ddb1, table_name, "a", "b")
+    put_ids(ddb1, table_name, "a", "b")
     iterator = start(streams1, arn)
     with ThreadPoolExecutor(max_workers=8) as pool:
         bodies = list(
-            pool.map(lambda _: raw(one.port, "GetRecords", {"ShardIterator": iterator}), range(8))
+            pool.map(
+                lambda _: raw(one_shard.port, "GetRecords", {"ShardIterator": iterator}), range(8)
+            )
         )
     assert [(b.status, ids_of(b.json()["Records"])) for b in bodies] == [(200, ["a", "b"])] * 8
 
@@ -425,12 +396,12 @@ def test_get_records_concurrent_readers_not_throttled(
 
 
 def test_get_records_closed_shard_end(
-    ddb1: Any, streams1: Any, one: RunningServer, table_name: str
+    ddb1: Any, streams1: Any, one_shard: RunningServer, table_name: str
 ) -> None:
     # Q-S6: the response that returns a closed shard's last records already omits
     # NextShardIterator (the key is absent, not null); pages before it carry one.
     arn = create_stream_table(ddb1, table_name)
-    put(ddb1, table_name, "a", "b", "c")
+    put_ids(ddb1, table_name, "a", "b", "c")
     open_end = streams1.get_records(ShardIterator=start(streams1, arn))["NextShardIterator"]
     early = start(
         streams1,
@@ -445,21 +416,21 @@ def test_get_records_closed_shard_end(
     iterator = start(streams1, arn)
     pages = []
     for _ in range(3):
-        body = raw_records(one, iterator, limit=1)
+        body = raw_records(one_shard, iterator, limit=1)
         pages.append((ids_of(body["Records"]), "NextShardIterator" in body))
         iterator = body.get("NextShardIterator", "")
     assert pages == [(["a"], True), (["b"], True), (["c"], False)]
-    whole = raw_records(one, start(streams1, arn))
+    whole = raw_records(one_shard, start(streams1, arn))
     assert (ids_of(whole["Records"]), set(whole)) == (["a", "b", "c"], {"Records"})
     # Iterators issued while the shard was open end the same way once it is closed.
-    at_end = raw_records(one, open_end)
+    at_end = raw_records(one_shard, open_end)
     assert at_end == {"Records": []}
-    from_early = raw_records(one, early)
+    from_early = raw_records(one_shard, early)
     assert (ids_of(from_early["Records"]), set(from_early)) == (["a", "b", "c"], {"Records"})
 
 
 def test_get_records_closed_empty_shard(
-    ddb1: Any, streams1: Any, one: RunningServer, table_name: str
+    ddb1: Any, streams1: Any, one_shard: RunningServer, table_name: str
 ) -> None:
     # A closed shard that never had a record: `Records: []` and no NextShardIterator, from
     # TRIM_HORIZON and from LATEST.
@@ -467,14 +438,14 @@ def test_get_records_closed_empty_shard(
     disable_stream(ddb1, table_name)
     wait_stream_status(streams1, arn, "DISABLED")
     for kind in ("TRIM_HORIZON", "LATEST"):
-        assert raw_records(one, start(streams1, arn, kind)) == {"Records": []}
+        assert raw_records(one_shard, start(streams1, arn, kind)) == {"Records": []}
 
 
 # --- validation --------------------------------------------------------------------------------
 
 
 def test_get_records_limit_validation(
-    ddb1: Any, streams1: Any, one: RunningServer, table_name: str
+    ddb1: Any, streams1: Any, one_shard: RunningServer, table_name: str
 ) -> None:
     # Limit must be 1..1000: 0, -1 and 1001 are ValidationException (Q-E2: never
     # LimitExceededException, which botocore would retry).
@@ -485,7 +456,7 @@ def test_get_records_limit_validation(
         (-1, invalid(-1, "limit", min_value(1))),
         (1001, invalid(1001, "limit", max_value(1000))),
     ]:
-        got = raw_error(one.port, "GetRecords", {"ShardIterator": iterator, "Limit": limit})
+        got = raw_error(one_shard.port, "GetRecords", {"ShardIterator": iterator, "Limit": limit})
         assert got == validation(message)
 
 
@@ -498,10 +469,10 @@ def test_get_records_limit_validation(
     ],
 )
 def test_get_records_iterator_constraints(
-    one: RunningServer, body: dict[str, Any], message: str
+    one_shard: RunningServer, body: dict[str, Any], message: str
 ) -> None:
     # ShardIterator is required, 1..2048 characters.
-    assert raw_error(one.port, "GetRecords", body) == validation(message)
+    assert raw_error(one_shard.port, "GetRecords", body) == validation(message)
 
 
 def tamper(iterator: str) -> str:
@@ -513,14 +484,14 @@ def tamper(iterator: str) -> str:
 
 
 def test_get_records_bad_iterators(
-    ddb1: Any, streams1: Any, one: RunningServer, table_name: str
+    ddb1: Any, streams1: Any, one_shard: RunningServer, table_name: str
 ) -> None:
     # Garbage, forged and tampered iterators are ValidationException (observed on AWS for
     # garbage; the token is signed so forgeries are caught too).
     arn = create_stream_table(ddb1, table_name)
     other = create_stream_table(ddb1, table_name + "-2")
-    put(ddb1, table_name, "a")
-    shard_id = only_shard(streams1, arn)
+    put_ids(ddb1, table_name, "a")
+    shard_id = single_shard(streams1, arn)["ShardId"]
     real = start(streams1, arn)
     token = real.rsplit("|", 1)[1]
     forged_token = base64.b64encode(f"{shard_id}|TH|{int(time.time() * 1000)}".encode()).decode()
@@ -536,19 +507,16 @@ def test_get_records_bad_iterators(
         f"{other}|1|{token}",
     ]
     for iterator in bad:
-        got = raw_error(one.port, "GetRecords", {"ShardIterator": iterator})
+        got = raw_error(one_shard.port, "GetRecords", {"ShardIterator": iterator})
         assert got == validation(INVALID_ITERATOR), iterator
     # The genuine iterator still works.
     assert ids_of(streams1.get_records(ShardIterator=real)["Records"]) == ["a"]
 
 
-def test_get_records_wrong_json_types(one: RunningServer) -> None:
+def test_get_records_wrong_json_types(one_shard: RunningServer) -> None:
     # Q-W2: a member of the wrong JSON type is a SerializationException.
-    response = raw(one.port, "GetRecords", {"ShardIterator": "x", "Limit": "10"})
-    assert (response.status, response.json()) == (
-        400,
-        {"__type": SERIALIZATION, "Message": "STRING_VALUE cannot be converted to Integer"},
-    )
+    response = raw(one_shard.port, "GetRecords", {"ShardIterator": "x", "Limit": "10"})
+    assert response.answer() == (400, serialization(STRING_NOT_INTEGER))
 
 
 # --- retention ---------------------------------------------------------------------------------
@@ -577,7 +545,7 @@ def test_get_records_trimmed(trimming: RunningServer, table_name: str) -> None:
     # StartingSequenceNumber.
     ddb, streams = trimming.client(), trimming.streams()
     arn = create_stream_table(ddb, table_name)
-    put(ddb, table_name, "a", "b", "c")
+    put_ids(ddb, table_name, "a", "b", "c")
     shard = all_shards(streams, arn)[0]
     records = read_iterator(streams, start(streams, arn)).records
     first = records[0]["dynamodb"]["SequenceNumber"]
@@ -588,7 +556,7 @@ def test_get_records_trimmed(trimming: RunningServer, table_name: str) -> None:
         return not streams.get_records(ShardIterator=start(streams, arn))["Records"]
 
     wait_until(trimmed, "the records to be trimmed", timeout=30)
-    put(ddb, table_name, "d")
+    put_ids(ddb, table_name, "d")
     # Everything below must run within the 2 s retention of "d".
     assert ids_of(read_iterator(streams, start(streams, arn)).records) == ["d"]
     for kind in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"):
@@ -614,7 +582,7 @@ def test_get_records_disabled_stream_ages_out(trimming: RunningServer, table_nam
     # lists it, and an old iterator gets "Shard does not exist".
     ddb, streams = trimming.client(), trimming.streams()
     arn = create_stream_table(ddb, table_name)
-    put(ddb, table_name, "a")
+    put_ids(ddb, table_name, "a")
     shard_id = all_shards(streams, arn)[0]["ShardId"]
     iterator = start(streams, arn)
     disable_stream(ddb, table_name)

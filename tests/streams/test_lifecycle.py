@@ -5,39 +5,57 @@ re-enabling, validation, DeleteTable, re-creation, unrelated table changes and r
 from __future__ import annotations
 
 import datetime
+import re
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from conftest import RunningServer, start_server
 
-from streams.capture_helpers import (
+from streams.stream_helpers import (
     ACCOUNT,
-    ARN_RE,
+    AWS_SEQUENCE_RE,
+    DESCRIPTION_MEMBERS,
     DYNAMODB_TARGET,
-    INVALID,
-    KINESIS_ARN_RE,
     LABEL_RE,
     REGION,
-    SEQUENCE_RE,
     SHARD_ID_RE,
     VIEW_TYPES,
+    S,
     compact,
     create_stream_table,
+    create_table,
+    delete_table,
     describe_stream,
-    error_of,
+    disable_stream,
     expect,
     key_schema,
+    listed_streams,
     raw_error,
     read_by_shard,
-    read_shard,
+    read_iterator,
     read_stream,
+    shard_iterator,
     wait_active,
+    wait_stream_status,
 )
 
 DEFAULT_SHARDS = 4  # `--stream-shards` default
+# streams-api.md §0: the well-formedness regex for stream ARNs.
+ARN_RE = re.compile(
+    r"arn:aws[a-zA-Z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/[a-zA-Z0-9_.-]{3,255}/stream/"
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}"
+)
+# stream-model.md §1.2: what the Java Kinesis adapter requires.
+KINESIS_ARN_RE = re.compile(
+    r"arn:aws[^:]*:dynamodb:(?P<region>[-a-z0-9]+):(?P<accountId>[0-9]{12}):"
+    r"table/(?P<tableName>[^/]+)/stream/(?P<streamLabel>.+)"
+)
+INVALID = "One or more parameter values were invalid: "
 ENUM_MESSAGE = (
     "1 validation error detected: Value 'Fisk' at 'streamSpecification.streamViewType' failed "
     "to satisfy constraint: Member must satisfy enum value set: "
@@ -55,15 +73,6 @@ IOPS = "cannot modify stream status while updating table IOPS"
 STREAM_MEMBERS = ("StreamSpecification", "LatestStreamArn", "LatestStreamLabel")
 
 
-@pytest.fixture(scope="module")
-def streams(server: RunningServer) -> Any:
-    return server.streams()
-
-
-def S(value: str) -> dict[str, str]:
-    return {"S": value}
-
-
 def enable(view: str) -> dict[str, Any]:
     return {"StreamEnabled": True, "StreamViewType": view}
 
@@ -75,16 +84,20 @@ def stream_members(desc: dict[str, Any]) -> dict[str, Any]:
     return {m: desc[m] for m in STREAM_MEMBERS if m in desc}
 
 
-def list_streams(streams: Any, table: str | None = None) -> list[dict[str, Any]]:
-    """Every ListStreams entry (all pages), for one table or for the account."""
-    kwargs: dict[str, Any] = {} if table is None else {"TableName": table}
-    entries: list[dict[str, Any]] = []
-    while True:
-        page = streams.list_streams(**kwargs)
-        entries.extend(page["Streams"])
-        if "LastEvaluatedStreamArn" not in page:
-            return entries
-        kwargs["ExclusiveStartStreamArn"] = page["LastEvaluatedStreamArn"]
+def error_of(call: Callable[[], Any]) -> tuple[str, str]:
+    """(code, message) of a boto3 call that must fail."""
+    with pytest.raises(ClientError) as info:
+        call()
+    error = info.value.response["Error"]
+    return error["Code"], error["Message"]
+
+
+def assert_null_stream_enabled(port: int, operation: str, body: dict[str, Any]) -> None:
+    """A raw DynamoDB request fails with the null-StreamEnabled ValidationException. Only the
+    part of `__type` after '#' is compared: DynamoDB answers constraint errors as
+    `com.amazon.coral.validate#...`, and clients ignore the prefix."""
+    error_type, message = raw_error(port, DYNAMODB_TARGET + operation, body)
+    assert (error_type.rpartition("#")[2], message) == ("ValidationException", NULL_MESSAGE)
 
 
 def entry(table: str, arn: str) -> dict[str, str]:
@@ -98,9 +111,9 @@ def label_time(label: str) -> float:
 
 def check_arn(table: str, arn: str, label: str) -> None:
     """stream-model.md §1.1-1.2 and streams-api.md §0: label and ARN formats."""
-    assert LABEL_RE.match(label), label
+    assert LABEL_RE.fullmatch(label), label
     assert arn == f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{table}/stream/{label}"
-    assert ARN_RE.match(arn), arn
+    assert ARN_RE.fullmatch(arn), arn
     match = KINESIS_ARN_RE.fullmatch(arn)
     assert match is not None
     assert match.groupdict() == {
@@ -117,16 +130,7 @@ def check_open_stream(
     """An ENABLED stream as DescribeStream shows it: every member, DEFAULT_SHARDS open root
     shards sorted by id."""
     desc = describe_stream(streams, arn)
-    assert set(desc) == {
-        "StreamArn",
-        "StreamLabel",
-        "StreamStatus",
-        "StreamViewType",
-        "CreationRequestDateTime",
-        "TableName",
-        "KeySchema",
-        "Shards",
-    }
+    assert set(desc) == DESCRIPTION_MEMBERS
     assert desc["StreamArn"] == arn
     assert desc["StreamLabel"] == arn.rsplit("/", 1)[1]
     assert desc["StreamStatus"] == "ENABLED"
@@ -139,22 +143,15 @@ def check_open_stream(
     assert [s["ShardId"] for s in shards] == sorted(s["ShardId"] for s in shards)
     for shard in shards:
         assert set(shard) == {"ShardId", "SequenceNumberRange"}, shard
-        assert SHARD_ID_RE.match(shard["ShardId"])
+        assert SHARD_ID_RE.fullmatch(shard["ShardId"])
         assert set(shard["SequenceNumberRange"]) == {"StartingSequenceNumber"}
-        assert SEQUENCE_RE.match(shard["SequenceNumberRange"]["StartingSequenceNumber"])
+        assert AWS_SEQUENCE_RE.fullmatch(shard["SequenceNumberRange"]["StartingSequenceNumber"])
     return desc
 
 
-def wait_disabled(streams: Any, arn: str, timeout: float = 10.0) -> dict[str, Any]:
+def wait_disabled(streams: Any, arn: str) -> dict[str, Any]:
     """The stream once DISABLED (it may pass through DISABLING)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        desc = describe_stream(streams, arn)
-        assert desc["StreamStatus"] in ("DISABLING", "DISABLED"), desc
-        if desc["StreamStatus"] == "DISABLED":
-            return desc
-        assert time.monotonic() < deadline, desc
-        time.sleep(0.05)
+    return wait_stream_status(streams, arn, "DISABLED", via=("DISABLING",))
 
 
 def check_closed(streams: Any, desc: dict[str, Any]) -> None:
@@ -165,10 +162,7 @@ def check_closed(streams: Any, desc: dict[str, Any]) -> None:
     for shard in desc["Shards"]:
         numbers = shard["SequenceNumberRange"]
         assert "EndingSequenceNumber" in numbers, shard
-        iterator = streams.get_shard_iterator(
-            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        page = streams.get_records(ShardIterator=iterator)
+        page = streams.get_records(ShardIterator=shard_iterator(streams, arn, shard["ShardId"]))
         assert "NextShardIterator" not in page, shard
         last = (
             page["Records"][-1]["dynamodb"]["SequenceNumber"]
@@ -176,20 +170,6 @@ def check_closed(streams: Any, desc: dict[str, Any]) -> None:
             else numbers["StartingSequenceNumber"]
         )
         assert numbers["EndingSequenceNumber"] == last, shard
-
-
-def delete_table(ddb: Any, name: str, timeout: float = 10.0) -> None:
-    """DeleteTable once the table is ACTIVE, then wait until DescribeTable no longer finds it."""
-    wait_active(ddb, name)
-    ddb.delete_table(TableName=name)
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            ddb.describe_table(TableName=name)
-        except ddb.exceptions.ResourceNotFoundException:
-            return
-        assert time.monotonic() < deadline, f"{name} was not deleted"
-        time.sleep(0.05)
 
 
 def hash_keys(name: str = "id") -> list[dict[str, str]]:
@@ -231,8 +211,8 @@ def test_lifecycle_create_table_with_stream(
     assert before - 1 <= created <= after + 1
 
     assert stream_members(wait_active(ddb, table_name)) == stream_members(desc)
-    assert list_streams(streams, table_name) == [entry(table_name, arn)]
-    assert entry(table_name, arn) in list_streams(streams)
+    assert listed_streams(streams, TableName=table_name) == [entry(table_name, arn)]
+    assert entry(table_name, arn) in listed_streams(streams)
 
 
 def test_lifecycle_create_table_without_stream(ddb: Any, streams: Any, table_name: str) -> None:
@@ -240,12 +220,12 @@ def test_lifecycle_create_table_without_stream(ddb: Any, streams: Any, table_nam
     # specification at all, leaves StreamSpecification and LatestStream* out; ListStreams of
     # such a table is empty.
     disabled, absent = table_name + "-off", table_name + "-none"
-    desc = create_stream_table(ddb, disabled, None, StreamSpecification=DISABLE)
+    desc = create_table(ddb, disabled, None, StreamSpecification=DISABLE)
     assert stream_members(desc) == {}
-    assert stream_members(create_stream_table(ddb, absent, None)) == {}
+    assert stream_members(create_table(ddb, absent, None)) == {}
     for name in (disabled, absent):
         assert stream_members(ddb.describe_table(TableName=name)["Table"]) == {}
-        assert list_streams(streams, name) == []
+        assert listed_streams(streams, TableName=name) == []
 
 
 # ---- UpdateTable ----------------------------------------------------------------------------
@@ -255,7 +235,7 @@ def test_lifecycle_enable_with_update_table(ddb: Any, streams: Any, table_name: 
     # DynamoDB rule (records.md §7.2, Q-M3): UpdateTable enabling a stream answers UPDATING with
     # the requested spec and the new stream's ARN/label; the stream is ENABLED when the call
     # returns and captures every write committed after it (and nothing from before).
-    create_stream_table(ddb, table_name, None)
+    create_table(ddb, table_name)
     ddb.put_item(TableName=table_name, Item={"id": S("before")})
     before = time.time()
     desc = ddb.update_table(TableName=table_name, StreamSpecification=enable("NEW_IMAGE"))[
@@ -269,7 +249,7 @@ def test_lifecycle_enable_with_update_table(ddb: Any, streams: Any, table_name: 
     check_arn(table_name, arn, label)
     assert before - 1 <= label_time(label) <= after + 1
     assert stream_members(wait_active(ddb, table_name)) == stream_members(desc)
-    assert list_streams(streams, table_name) == [entry(table_name, arn)]
+    assert listed_streams(streams, TableName=table_name) == [entry(table_name, arn)]
 
     after_item = {"id": S("after"), "v": S("1")}  # keys 2 + 5 = 7, item 7 + 2 = 9
     ddb.put_item(TableName=table_name, Item=after_item)
@@ -284,7 +264,7 @@ def test_lifecycle_disable_stream(ddb: Any, streams: Any, table_name: str) -> No
     # DISABLED with every shard closed, stays listed, its records stay readable, and writes made
     # afterwards produce nothing.
     view = "NEW_AND_OLD_IMAGES"
-    arn = create_stream_table(ddb, table_name, view)["LatestStreamArn"]
+    arn = create_stream_table(ddb, table_name, view)
     for i in range(8):
         ddb.put_item(TableName=table_name, Item={"id": S(f"k{i}")})
     ddb.update_item(
@@ -311,7 +291,7 @@ def test_lifecycle_disable_stream(ddb: Any, streams: Any, table_name: str) -> No
     assert len(described["Shards"]) == DEFAULT_SHARDS
     check_closed(streams, described)
     assert read_stream(streams, arn) == records
-    assert list_streams(streams, table_name) == [entry(table_name, arn)]
+    assert listed_streams(streams, TableName=table_name) == [entry(table_name, arn)]
 
 
 def test_lifecycle_reenable_creates_new_streams(ddb: Any, streams: Any, table_name: str) -> None:
@@ -319,12 +299,11 @@ def test_lifecycle_reenable_creates_new_streams(ddb: Any, streams: Any, table_na
     # (new ARN and label, LatestStream* switch in the same response); the old one stays DISABLED
     # and readable; ListStreams(TableName) lists them all, newest first (two cycles: 2 DISABLED
     # + 1 ENABLED).
-    first = create_stream_table(ddb, table_name, "KEYS_ONLY")["LatestStreamArn"]
+    first = create_stream_table(ddb, table_name, "KEYS_ONLY")
     ddb.put_item(TableName=table_name, Item={"id": S("a"), "v": S("1")})
     arns = [first]
     for view, name in (("NEW_AND_OLD_IMAGES", "b"), ("NEW_IMAGE", "c")):
-        ddb.update_table(TableName=table_name, StreamSpecification=DISABLE)
-        wait_active(ddb, table_name)
+        disable_stream(ddb, table_name)
         ddb.put_item(TableName=table_name, Item={"id": S("gap")})  # no stream: not captured
         desc = ddb.update_table(TableName=table_name, StreamSpecification=enable(view))[
             "TableDescription"
@@ -339,7 +318,9 @@ def test_lifecycle_reenable_creates_new_streams(ddb: Any, streams: Any, table_na
         ddb.put_item(TableName=table_name, Item={"id": S(name), "v": S("1")})
         arns.append(new)
 
-    assert list_streams(streams, table_name) == [entry(table_name, a) for a in reversed(arns)]
+    assert listed_streams(streams, TableName=table_name) == [
+        entry(table_name, a) for a in reversed(arns)
+    ]
     for old in arns[:2]:
         wait_disabled(streams, old)
     assert describe_stream(streams, arns[2])["StreamStatus"] == "ENABLED"
@@ -382,10 +363,9 @@ UPDATE_ERRORS = [
 
 def prepare(ddb: Any, table_name: str, state: str) -> None:
     """A table with no stream ever, an enabled KEYS_ONLY stream, or a disabled one."""
-    create_stream_table(ddb, table_name, None if state == "none" else "KEYS_ONLY")
+    create_table(ddb, table_name, None if state == "none" else "KEYS_ONLY")
     if state == "disabled":
-        ddb.update_table(TableName=table_name, StreamSpecification=DISABLE)
-        wait_active(ddb, table_name)
+        disable_stream(ddb, table_name)
 
 
 @pytest.mark.parametrize(("state", "spec", "message"), UPDATE_ERRORS)
@@ -396,11 +376,11 @@ def test_lifecycle_update_table_stream_errors(
     # with AWS's text, and changes neither the table nor its streams.
     prepare(ddb, table_name, state)
     before = ddb.describe_table(TableName=table_name)["Table"]
-    listed = list_streams(streams, table_name)
+    listed = listed_streams(streams, TableName=table_name)
     call = lambda: ddb.update_table(TableName=table_name, StreamSpecification=spec)  # noqa: E731
     assert error_of(call) == ("ValidationException", message.format(name=table_name))
     assert ddb.describe_table(TableName=table_name)["Table"] == before
-    assert list_streams(streams, table_name) == listed
+    assert listed_streams(streams, TableName=table_name) == listed
 
 
 @pytest.mark.parametrize("state", ["none", "enabled"])
@@ -418,13 +398,9 @@ def test_lifecycle_update_table_missing_stream_enabled(
     prepare(ddb, table_name, state)
     before = ddb.describe_table(TableName=table_name)["Table"]
     body = {"TableName": table_name, "StreamSpecification": spec}
-    assert raw_error(server.port, DYNAMODB_TARGET + "UpdateTable", body) == (
-        400,
-        "ValidationException",
-        NULL_MESSAGE,
-    )
+    assert_null_stream_enabled(server.port, "UpdateTable", body)
     assert ddb.describe_table(TableName=table_name)["Table"] == before
-    assert len(list_streams(streams, table_name)) == (state == "enabled")
+    assert len(listed_streams(streams, TableName=table_name)) == (state == "enabled")
 
 
 CREATE_ERRORS = [
@@ -450,7 +426,7 @@ def test_lifecycle_create_table_stream_errors(
     assert error_of(lambda: ddb.describe_table(TableName=table_name))[0] == (
         "ResourceNotFoundException"
     )
-    assert list_streams(streams, table_name) == []
+    assert listed_streams(streams, TableName=table_name) == []
 
 
 @pytest.mark.parametrize("spec", [{}, {"StreamViewType": "KEYS_ONLY"}])
@@ -465,15 +441,11 @@ def test_lifecycle_create_table_missing_stream_enabled(
         "BillingMode": "PAY_PER_REQUEST",
         "StreamSpecification": spec,
     }
-    assert raw_error(server.port, DYNAMODB_TARGET + "CreateTable", body) == (
-        400,
-        "ValidationException",
-        NULL_MESSAGE,
-    )
+    assert_null_stream_enabled(server.port, "CreateTable", body)
     assert error_of(lambda: ddb.describe_table(TableName=table_name))[0] == (
         "ResourceNotFoundException"
     )
-    assert list_streams(streams, table_name) == []
+    assert listed_streams(streams, TableName=table_name) == []
 
 
 @pytest.mark.parametrize("state", ["none", "enabled"])
@@ -482,7 +454,7 @@ def test_lifecycle_stream_change_with_throughput_change(
 ) -> None:
     # DynamoDB rule (records.md §7.3): a stream change cannot travel with a ProvisionedThroughput
     # change in one UpdateTable; nothing changes.
-    create_stream_table(
+    create_table(
         ddb,
         table_name,
         None if state == "none" else "KEYS_ONLY",
@@ -490,7 +462,7 @@ def test_lifecycle_stream_change_with_throughput_change(
         ProvisionedThroughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1},
     )
     before = ddb.describe_table(TableName=table_name)["Table"]
-    listed = list_streams(streams, table_name)
+    listed = listed_streams(streams, TableName=table_name)
     spec = enable("NEW_IMAGE") if state == "none" else DISABLE
     call = lambda: ddb.update_table(  # noqa: E731
         TableName=table_name,
@@ -499,7 +471,7 @@ def test_lifecycle_stream_change_with_throughput_change(
     )
     assert error_of(call) == ("ValidationException", IOPS)
     assert ddb.describe_table(TableName=table_name)["Table"] == before
-    assert list_streams(streams, table_name) == listed
+    assert listed_streams(streams, TableName=table_name) == listed
 
 
 def test_lifecycle_stream_change_with_billing_mode_switch(
@@ -507,7 +479,7 @@ def test_lifecycle_stream_change_with_billing_mode_switch(
 ) -> None:
     # DynamoDB rule (records.md §7.3): a BillingMode=PAY_PER_REQUEST switch is the one change
     # that may be combined with a stream change.
-    create_stream_table(
+    create_table(
         ddb,
         table_name,
         None,
@@ -526,7 +498,7 @@ def test_lifecycle_stream_change_with_billing_mode_switch(
     table = wait_active(ddb, table_name)
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
     assert stream_members(table) == stream_members(desc)
-    assert list_streams(streams, table_name) == [entry(table_name, arn)]
+    assert listed_streams(streams, TableName=table_name) == [entry(table_name, arn)]
 
 
 # ---- DeleteTable and re-creation ------------------------------------------------------------
@@ -537,7 +509,7 @@ def test_lifecycle_delete_table_disables_stream(ddb: Any, streams: Any, table_na
     # the stream becomes DISABLED with its shards closed, is still listed, and DescribeStream
     # keeps answering with the table name; its records stay readable.
     view = "NEW_IMAGE"
-    arn = create_stream_table(ddb, table_name, view)["LatestStreamArn"]
+    arn = create_stream_table(ddb, table_name, view)
     for i in range(5):
         ddb.put_item(TableName=table_name, Item={"id": S(f"k{i}")})
     records = read_stream(streams, arn)
@@ -550,8 +522,8 @@ def test_lifecycle_delete_table_disables_stream(ddb: Any, streams: Any, table_na
     assert described["KeySchema"] == hash_keys()
     check_closed(streams, described)
     assert read_stream(streams, arn) == records
-    assert list_streams(streams, table_name) == [entry(table_name, arn)]
-    assert entry(table_name, arn) in list_streams(streams)
+    assert listed_streams(streams, TableName=table_name) == [entry(table_name, arn)]
+    assert entry(table_name, arn) in listed_streams(streams)
 
 
 def test_lifecycle_recreate_table_same_name(ddb: Any, streams: Any, table_name: str) -> None:
@@ -559,10 +531,10 @@ def test_lifecycle_recreate_table_same_name(ddb: Any, streams: Any, table_name: 
     # old incarnation's stream alone (DISABLED, still described with the table name, readable);
     # the new table gets a new stream; both are listed, newest first. A re-creation without a
     # stream shows no stream members, yet the old streams stay listed.
-    first = create_stream_table(ddb, table_name, "NEW_IMAGE")["LatestStreamArn"]
+    first = create_stream_table(ddb, table_name, "NEW_IMAGE")
     ddb.put_item(TableName=table_name, Item={"id": S("a")})
     delete_table(ddb, table_name)
-    desc = create_stream_table(ddb, table_name, "OLD_IMAGE")
+    desc = create_table(ddb, table_name, "OLD_IMAGE")
     second = desc["LatestStreamArn"]
     assert second != first
     check_arn(table_name, second, desc["LatestStreamLabel"])
@@ -570,7 +542,7 @@ def test_lifecycle_recreate_table_same_name(ddb: Any, streams: Any, table_name: 
     old = wait_disabled(streams, first)
     assert (old["TableName"], old["StreamViewType"]) == (table_name, "NEW_IMAGE")
     check_open_stream(streams, second, table_name, "OLD_IMAGE", hash_keys())
-    assert list_streams(streams, table_name) == [
+    assert listed_streams(streams, TableName=table_name) == [
         entry(table_name, second),
         entry(table_name, first),
     ]
@@ -584,9 +556,9 @@ def test_lifecycle_recreate_table_same_name(ddb: Any, streams: Any, table_name: 
     ]
 
     delete_table(ddb, table_name)
-    create_stream_table(ddb, table_name, None)
+    create_table(ddb, table_name)
     assert stream_members(ddb.describe_table(TableName=table_name)["Table"]) == {}
-    assert list_streams(streams, table_name) == [
+    assert listed_streams(streams, TableName=table_name) == [
         entry(table_name, second),
         entry(table_name, first),
     ]
@@ -599,7 +571,7 @@ def test_lifecycle_table_changes_keep_stream(ddb: Any, streams: Any, table_name:
     # billing and throughput changes leave the stream, its ARN and its shards alone; index
     # maintenance writes no records of its own.
     view = "NEW_AND_OLD_IMAGES"
-    desc = create_stream_table(ddb, table_name, view)
+    desc = create_table(ddb, table_name, view)
     arn, table_arn = desc["LatestStreamArn"], desc["TableArn"]
     members = stream_members(desc)
     shards = check_open_stream(streams, arn, table_name, view, hash_keys())["Shards"]
@@ -658,7 +630,7 @@ def test_lifecycle_table_changes_keep_stream(ddb: Any, streams: Any, table_name:
         change()
         table = wait_active(ddb, table_name)
         assert stream_members(table) == members, what
-        assert list_streams(streams, table_name) == [entry(table_name, arn)], what
+        assert listed_streams(streams, TableName=table_name) == [entry(table_name, arn)], what
         described = describe_stream(streams, arn)
         assert (described["StreamStatus"], described["Shards"]) == ("ENABLED", shards), what
 
@@ -683,35 +655,25 @@ def test_lifecycle_stream_survives_restart(tmp_path: Path) -> None:
     try:
         ddb, streams = server.client(), server.streams()
         live, off = "restart-live", "restart-off"
-        arn = create_stream_table(ddb, live, "NEW_AND_OLD_IMAGES")["LatestStreamArn"]
-        off_arn = create_stream_table(ddb, off, "KEYS_ONLY")["LatestStreamArn"]
+        arn = create_stream_table(ddb, live, "NEW_AND_OLD_IMAGES")
+        off_arn = create_stream_table(ddb, off, "KEYS_ONLY")
         for i in range(10):
             ddb.put_item(TableName=live, Item={"id": S(f"k{i}"), "v": S("1")})
         ddb.put_item(TableName=off, Item={"id": S("x")})
-        ddb.update_table(TableName=off, StreamSpecification=DISABLE)
-        wait_active(ddb, off)
+        disable_stream(ddb, off)
         off_desc = wait_disabled(streams, off_arn)
 
         desc = describe_stream(streams, arn)
         per_shard = read_by_shard(streams, arn)
         assert sum(len(r) for r in per_shard.values()) == 10
         home = next(s for s, records in per_shard.items() if len(records) >= 2)
-        trim = {
-            s: streams.get_shard_iterator(
-                StreamArn=arn, ShardId=s, ShardIteratorType="TRIM_HORIZON"
-            )["ShardIterator"]
-            for s in per_shard
-        }
-        latest = streams.get_shard_iterator(
-            StreamArn=arn, ShardId=home, ShardIteratorType="LATEST"
-        )["ShardIterator"]
-        after_first = streams.get_shard_iterator(
-            StreamArn=arn,
-            ShardId=home,
-            ShardIteratorType="AFTER_SEQUENCE_NUMBER",
-            SequenceNumber=per_shard[home][0]["dynamodb"]["SequenceNumber"],
-        )["ShardIterator"]
-        listed = list_streams(streams)
+        trim = {s: shard_iterator(streams, arn, s) for s in per_shard}
+        latest = shard_iterator(streams, arn, home, "LATEST")
+        first_number = per_shard[home][0]["dynamodb"]["SequenceNumber"]
+        after_first = shard_iterator(
+            streams, arn, home, "AFTER_SEQUENCE_NUMBER", SequenceNumber=first_number
+        )
+        listed = listed_streams(streams)
         table = ddb.describe_table(TableName=live)["Table"]
     finally:
         assert server.stop(signal.SIGTERM) == 0
@@ -719,14 +681,14 @@ def test_lifecycle_stream_survives_restart(tmp_path: Path) -> None:
     server = start_server(data)
     try:
         ddb, streams = server.client(), server.streams()
-        assert list_streams(streams) == listed
+        assert listed_streams(streams) == listed
         assert stream_members(ddb.describe_table(TableName=live)["Table"]) == stream_members(table)
         assert describe_stream(streams, arn) == desc
         assert describe_stream(streams, off_arn) == off_desc
         assert read_by_shard(streams, arn) == per_shard
         for shard_id, iterator in trim.items():
-            assert read_shard(streams, arn, shard_id, iterator) == per_shard[shard_id]
-        assert read_shard(streams, arn, home, after_first) == per_shard[home][1:]
+            assert read_iterator(streams, iterator).records == per_shard[shard_id]
+        assert read_iterator(streams, after_first).records == per_shard[home][1:]
 
         # A new change of a key of `home` lands there, after everything the shard held.
         key = per_shard[home][0]["dynamodb"]["Keys"]
@@ -736,7 +698,7 @@ def test_lifecycle_stream_survives_restart(tmp_path: Path) -> None:
             UpdateExpression="SET v = :v",
             ExpressionAttributeValues={":v": S("2")},
         )
-        new = read_shard(streams, arn, home, latest)
+        new = read_iterator(streams, latest).records
         assert [(r["eventName"], r["dynamodb"]["Keys"]) for r in new] == [("MODIFY", key)]
         previous = max(int(r["dynamodb"]["SequenceNumber"]) for r in per_shard[home])
         assert int(new[0]["dynamodb"]["SequenceNumber"]) > previous

@@ -1,5 +1,5 @@
-"""Shard lineage (stream-model.md §3-4), consumed like the KCL: a server with 2 shards per stream
-that rotates every 2 s; several keys are written across rotations, the stream is disabled, then
+"""Shard lineage (stream-model.md §3-4), consumed like the KCL: the `rotating` server (2 shards per
+stream, rotated every 2 s); several keys are written across rotations, the stream is disabled, then
 the shard tree is walked parent-first (DescribeStream paging, ShardFilter CHILD_SHARDS for
 children), reading each closed shard until NextShardIterator is absent."""
 
@@ -8,25 +8,26 @@ from __future__ import annotations
 import itertools
 import time
 from collections import Counter, deque
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from conftest import RunningServer, start_server
+from conftest import RunningServer
 
 from streams.stream_helpers import (
+    ROTATING_SHARDS,
     SEQUENCE_RE,
     SHARD_ID_RE,
     all_shards,
+    ancestors,
     create_stream_table,
+    describe_pages,
     disable_stream,
     read_shard,
     wait_stream_status,
 )
 
 KEYS = [f"key-{i}" for i in range(8)]
-OPEN_SHARDS = 2
 
 
 @dataclass
@@ -90,25 +91,15 @@ def kcl_walk(streams: Any, scenario: Scenario) -> None:
 
 
 @pytest.fixture(scope="module")
-def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
-    srv: RunningServer = start_server(
-        tmp_path_factory.mktemp("lineage") / "data",
-        "--shard-rotation",
-        "2s",
-        "--stream-shards",
-        str(OPEN_SHARDS),
-    )
-    try:
-        ddb, streams = srv.client(), srv.streams()
-        arn = create_stream_table(ddb, "lineage")
-        result = write_across_rotations(ddb, streams, "lineage", arn)
-        disable_stream(ddb, "lineage")
-        result.shards = wait_stream_status(streams, arn, "DISABLED")["Shards"]
-        assert len(result.shards) < 100  # one DescribeStream page holds them all
-        kcl_walk(streams, result)
-        yield result
-    finally:
-        srv.stop()
+def scenario(rotating: RunningServer) -> Scenario:
+    ddb, streams = rotating.client(), rotating.streams()
+    arn = create_stream_table(ddb, "lineage")
+    result = write_across_rotations(ddb, streams, "lineage", arn)
+    disable_stream(ddb, "lineage")
+    result.shards = wait_stream_status(streams, arn, "DISABLED")["Shards"]
+    assert len(result.shards) < 100  # one DescribeStream page holds them all
+    kcl_walk(streams, result)
+    return result
 
 
 def key_version(record: dict[str, Any]) -> tuple[str, int]:
@@ -128,7 +119,7 @@ def test_lineage_walk_finds_every_shard(scenario: Scenario) -> None:
     for shard_id, children in scenario.children.items():
         assert children == [s for s in scenario.shards if s.get("ParentShardId") == shard_id]
     roots = [s for s in scenario.shards if "ParentShardId" not in s]
-    assert len(roots) == OPEN_SHARDS
+    assert len(roots) == ROTATING_SHARDS
 
 
 def test_lineage_every_write_exactly_once(scenario: Scenario) -> None:
@@ -158,16 +149,6 @@ def test_lineage_per_key_order(scenario: Scenario) -> None:
 def test_lineage_key_stays_in_one_lineage(scenario: Scenario) -> None:
     # All records of a key are in one lineage: each shard holding the key's later records
     # descends from the shard holding its earlier ones. Writes crossed at least one rotation.
-    by_id = {s["ShardId"]: s for s in scenario.shards}
-
-    def ancestors(shard_id: str) -> set[str]:
-        out = set()
-        parent = by_id[shard_id].get("ParentShardId")
-        while parent is not None:
-            out.add(parent)
-            parent = by_id[parent].get("ParentShardId")
-        return out
-
     crossed = 0
     for key in KEYS:
         chain: list[str] = []
@@ -175,7 +156,7 @@ def test_lineage_key_stays_in_one_lineage(scenario: Scenario) -> None:
             if key_version(record)[0] == key and (not chain or chain[-1] != shard_id):
                 chain.append(shard_id)
         for earlier, later in itertools.pairwise(chain):
-            assert earlier in ancestors(later), (key, chain)
+            assert earlier in ancestors(scenario.shards, later), (key, chain)
         crossed += len(chain) > 1
     assert crossed == len(KEYS)
 
@@ -221,7 +202,7 @@ def test_lineage_snapshots_while_enabled(scenario: Scenario) -> None:
         open_shards = [
             s for s in snapshot if "EndingSequenceNumber" not in s["SequenceNumberRange"]
         ]
-        assert len(open_shards) == OPEN_SHARDS
+        assert len(open_shards) == ROTATING_SHARDS
         parents = {s["ParentShardId"] for s in snapshot if "ParentShardId" in s}
         for shard in snapshot:
             if shard["ShardId"] in parents:
@@ -232,18 +213,11 @@ def test_lineage_snapshots_while_enabled(scenario: Scenario) -> None:
 def test_lineage_describe_paging(scenario: Scenario, limit: int) -> None:
     # Paging with any Limit (ExclusiveStartShardId = the previous LastEvaluatedShardId, present
     # only while more shards follow) lists the same shards as one page.
-    streams = scenario.streams
-    request: dict[str, Any] = {"StreamArn": scenario.arn, "Limit": limit}
-    seen: list[dict[str, Any]] = []
-    while True:
-        desc = streams.describe_stream(**request)["StreamDescription"]
-        seen.extend(desc["Shards"])
-        if "LastEvaluatedShardId" not in desc:
-            break
-        assert desc["LastEvaluatedShardId"] == desc["Shards"][-1]["ShardId"]
-        assert len(desc["Shards"]) == limit
-        request["ExclusiveStartShardId"] = desc["LastEvaluatedShardId"]
-    assert seen == scenario.shards
+    pages = describe_pages(scenario.streams, scenario.arn, limit)
+    for page in pages[:-1]:
+        assert page["LastEvaluatedShardId"] == page["Shards"][-1]["ShardId"]
+        assert len(page["Shards"]) == limit
+    assert [s for page in pages for s in page["Shards"]] == scenario.shards
 
 
 def test_lineage_child_filter_with_paging(scenario: Scenario) -> None:

@@ -15,14 +15,21 @@ from streams.stream_helpers import (
     ACCOUNT,
     INVALID_START_STREAM_ARN,
     LABEL_RE,
+    MALFORMED_ARNS,
+    NUMBER_NOT_STRING,
     REGION,
-    SERIALIZATION,
+    STRING_NOT_INTEGER,
     TABLE_NAME_PATTERN,
     RawResponse,
     create_stream_table,
+    create_table,
+    delete_table,
     disable_stream,
     enable_stream,
     invalid,
+    latest_stream_arn,
+    list_stream_pages,
+    listed_streams,
     max_length,
     max_value,
     min_length,
@@ -30,9 +37,10 @@ from streams.stream_helpers import (
     raw,
     raw_error,
     raw_ok,
+    serialization,
     validation,
     wait_stream_status,
-    wait_until,
+    without_metadata,
 )
 
 
@@ -75,25 +83,9 @@ def order_key(stream: dict[str, str]) -> tuple[str, tuple[int, ...]]:
     return stream["TableName"], tuple(-ord(c) for c in stream["StreamLabel"])
 
 
-def pages(streams: Any, **request: Any) -> list[dict[str, Any]]:
-    """Every ListStreams page (without ResponseMetadata), following LastEvaluatedStreamArn."""
-    out: list[dict[str, Any]] = []
-    for _ in range(1000):
-        page = {k: v for k, v in streams.list_streams(**request).items() if k != "ResponseMetadata"}
-        out.append(page)
-        if "LastEvaluatedStreamArn" not in page:
-            return out
-        request["ExclusiveStartStreamArn"] = page["LastEvaluatedStreamArn"]
-    raise AssertionError("ListStreams paging never ended")
-
-
-def listing(streams: Any, **request: Any) -> list[dict[str, str]]:
-    return [s for page in pages(streams, **request) for s in page["Streams"]]
-
-
 def cycle(ddb: Any, streams: Any, table: str) -> str:
     """Disable the table's stream and enable a new one; return the new stream's ARN."""
-    old = ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    old = latest_stream_arn(ddb, table)
     disable_stream(ddb, table)
     wait_stream_status(streams, old, "DISABLED")
     return enable_stream(ddb, table)
@@ -116,19 +108,14 @@ def test_list_streams_entry_of_new_table(ddb: Any, streams: Any, table_name: str
     assert arn == f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{table_name}/stream/{label}"
     assert table["LatestStreamArn"] == arn
     got = streams.list_streams(TableName=table_name)
-    assert {k: v for k, v in got.items() if k != "ResponseMetadata"} == {
+    assert without_metadata(got) == {
         "Streams": [{"StreamArn": arn, "TableName": table_name, "StreamLabel": label}]
     }
 
 
 def test_list_streams_table_without_stream(ddb: Any, srv: RunningServer, table_name: str) -> None:
     # A table that never had a stream, and a name that never existed (Q-S1), list nothing.
-    ddb.create_table(
-        TableName=table_name,
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_table(ddb, table_name)
     assert raw_ok(srv.port, "ListStreams", {"TableName": table_name}) == {"Streams": []}
     never = f"never-{uuid.uuid4().hex}"
     assert raw_ok(srv.port, "ListStreams", {"TableName": never}) == {"Streams": []}
@@ -141,7 +128,11 @@ def test_list_streams_disabled_streams_stay_listed(ddb: Any, streams: Any, table
     second = cycle(ddb, streams, table_name)
     third = cycle(ddb, streams, table_name)
     assert len({first, second, third}) == 3
-    assert listing(streams, TableName=table_name) == [entry(third), entry(second), entry(first)]
+    assert listed_streams(streams, TableName=table_name) == [
+        entry(third),
+        entry(second),
+        entry(first),
+    ]
     statuses = [
         streams.describe_stream(StreamArn=a)["StreamDescription"]["StreamStatus"]
         for a in (first, second)
@@ -154,15 +145,10 @@ def test_list_streams_deleted_and_recreated_table(ddb: Any, streams: Any, table_
     # Both incarnations of a deleted and re-created table are listed; the old stream still
     # describes as DISABLED with the original table name.
     old = create_stream_table(ddb, table_name)
-    ddb.delete_table(TableName=table_name)
-
-    def gone() -> bool:
-        return table_name not in ddb.list_tables()["TableNames"]
-
-    wait_until(gone, f"table {table_name} to be deleted")
+    delete_table(ddb, table_name)
     new = create_stream_table(ddb, table_name)
     assert new != old
-    assert listing(streams, TableName=table_name) == [entry(new), entry(old)]
+    assert listed_streams(streams, TableName=table_name) == [entry(new), entry(old)]
     desc = wait_stream_status(streams, old, "DISABLED")
     assert (desc["StreamArn"], desc["TableName"]) == (old, table_name)
 
@@ -173,7 +159,7 @@ def test_list_streams_order_table_name_then_newest(ddb: Any, streams: Any) -> No
     names = [f"{p}-b", f"{p}-a_", f"{p}-a", f"{p}-aB", f"{p}-a0", f"{p}-a.b"]
     arns = {name: create_stream_table(ddb, name) for name in names}
     newer_a = cycle(ddb, streams, f"{p}-a")
-    full = listing(streams)
+    full = listed_streams(streams)
     assert full == sorted(full, key=order_key)
     mine = [s for s in full if s["TableName"].startswith(p)]
     assert mine == [
@@ -195,7 +181,7 @@ def test_list_streams_paging_one_table(ddb: Any, streams: Any, table_name: str, 
     second = cycle(ddb, streams, table_name)
     third = cycle(ddb, streams, table_name)
     expected = [entry(third), entry(second), entry(first)]
-    got = pages(streams, TableName=table_name, Limit=limit)
+    got = list_stream_pages(streams, TableName=table_name, Limit=limit)
     chunks = [expected[i : i + limit] for i in range(0, 3, limit)]
     assert [page["Streams"] for page in got] == chunks
     for page in got[:-1]:
@@ -209,11 +195,11 @@ def test_list_streams_paging_everything(ddb: Any, streams: Any) -> None:
     p = prefix()
     for suffix in ("x", "y", "z"):
         create_stream_table(ddb, f"{p}-{suffix}")
-    one_page = pages(streams, Limit=100)
+    one_page = list_stream_pages(streams, Limit=100)
     assert len(one_page) == 1
     everything = one_page[0]["Streams"]
     assert len(everything) >= 3
-    got = pages(streams, Limit=2)
+    got = list_stream_pages(streams, Limit=2)
     assert [s for page in got for s in page["Streams"]] == everything
     for page in got[:-1]:
         assert len(page["Streams"]) == 2
@@ -227,7 +213,7 @@ def test_list_streams_resume_after_unknown_cookie(ddb: Any, streams: Any) -> Non
     p = prefix()
     arns = {s: create_stream_table(ddb, f"{p}-{s}") for s in ("a", "b", "c")}
     ghost = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{p}-b0/stream/2000-01-01T00:00:00.000"
-    full = listing(streams)
+    full = listed_streams(streams)
     after = [s for s in full if order_key(s) > order_key(entry(ghost))]
     got = streams.list_streams(ExclusiveStartStreamArn=ghost, Limit=2)
     assert got["Streams"] == after[:2]
@@ -238,7 +224,7 @@ def test_list_streams_resume_after_deleted_table(ddb: Any, streams: Any) -> None
     # A cookie whose table was deleted in between resumes without error.
     p = prefix()
     arns = {s: create_stream_table(ddb, f"{p}-{s}") for s in ("a", "b", "c")}
-    full = listing(streams)
+    full = listed_streams(streams)
     position = full.index(entry(arns["b"]))
     ddb.delete_table(TableName=f"{p}-b")
     got = streams.list_streams(ExclusiveStartStreamArn=arns["b"], Limit=1)
@@ -285,18 +271,7 @@ def test_list_streams_constraint_violations(
     assert raw_error(srv.port, "ListStreams", request_body) == validation(message)
 
 
-@pytest.mark.parametrize(
-    "cookie",
-    [
-        f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/orders/stream/not-a-label",
-        f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/orders/stream/2025-11-26T11:58:02",
-        f"arn:aws:dynamodb:{REGION}:12345:table/orders/stream/2025-11-26T11:58:02.123",
-        f"arn:aws:s3:{REGION}:{ACCOUNT}:table/orders/stream/2025-11-26T11:58:02.123",
-        f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/orders/2025-11-26T11:58:02.123",
-        f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/o/stream/2025-11-26T11:58:02.123",
-        "x" * 60,
-    ],
-)
+@pytest.mark.parametrize("cookie", MALFORMED_ARNS)
 def test_list_streams_malformed_cookie(srv: RunningServer, cookie: str) -> None:
     # A well-sized but malformed ExclusiveStartStreamArn is a ValidationException (observed).
     got = raw_error(srv.port, "ListStreams", {"ExclusiveStartStreamArn": cookie})
@@ -312,19 +287,12 @@ def test_list_streams_limit_bounds_accepted(srv: RunningServer) -> None:
 @pytest.mark.parametrize(
     ("data", "expected"),
     [
-        (
-            {"Limit": "5"},
-            {"__type": SERIALIZATION, "Message": "STRING_VALUE cannot be converted to Integer"},
-        ),
-        (
-            {"TableName": 5},
-            {"__type": SERIALIZATION, "Message": "NUMBER_VALUE cannot be converted to String"},
-        ),
-        (b"[]", {"__type": SERIALIZATION}),
+        ({"Limit": "5"}, serialization(STRING_NOT_INTEGER)),
+        ({"TableName": 5}, serialization(NUMBER_NOT_STRING)),
+        (b"[]", serialization()),
     ],
 )
 def test_list_streams_wrong_json_types(srv: RunningServer, data: Any, expected: Any) -> None:
     # Q-W2: a body that is not an object, or a member of the wrong JSON type, is a
     # SerializationException, before any constraint is checked.
-    response = raw(srv.port, "ListStreams", data)
-    assert (response.status, response.json()) == (400, expected)
+    assert raw(srv.port, "ListStreams", data).answer() == (400, expected)

@@ -6,89 +6,54 @@ of a table's records are in one shard."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import RunningServer, start_server
+from conftest import RunningServer
 
 from streams.stream_helpers import (
     ACCOUNT,
     FUTURE_TIMESTAMP,
+    GHOST_ARN,
+    GHOST_SHARD,
     INVALID_SEQUENCE_NUMBER,
     INVALID_STREAM_ARN,
     ITERATOR_TYPES,
     NOT_NULL,
+    NUMBER_NOT_STRING,
     REGION,
-    SERIALIZATION,
     SHARD_NOT_FOUND,
     TIMESTAMP_REQUIRED,
     all_shards,
     create_stream_table,
     disable_stream,
     error,
+    ids_of,
     invalid,
     max_length,
     min_length,
     out_of_range,
+    put_ids,
     raw,
     raw_error,
     raw_ok,
     read_iterator,
     sequence_forbidden,
     sequence_required,
+    serialization,
     shard_iterator,
+    single_shard,
     stream_not_found,
     timestamp_forbidden,
     validation,
     wait_stream_status,
 )
 
-GHOST_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/ghost-table/stream/2020-01-01T00:00:00.000"
-GHOST_SHARD = "shardId-00000001577836800000-0badf00d"
 SEQ_OK = "100000000000000000001"
-
-
-@pytest.fixture(scope="module")
-def one(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    """A server with one shard per stream."""
-    srv = start_server(tmp_path_factory.mktemp("one-shard") / "data", "--stream-shards", "1")
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture(scope="module")
-def ddb1(one: RunningServer) -> Any:
-    return one.client()
-
-
-@pytest.fixture(scope="module")
-def streams1(one: RunningServer) -> Any:
-    return one.streams()
-
-
-@pytest.fixture(scope="module")
-def streams(server: RunningServer) -> Any:
-    return server.streams()
-
-
-def put(ddb: Any, table: str, *ids: str) -> None:
-    for item_id in ids:
-        ddb.put_item(TableName=table, Item={"id": {"S": item_id}})
-
-
-def ids_of(records: list[dict[str, Any]]) -> list[str]:
-    return [r["dynamodb"]["Keys"]["id"]["S"] for r in records]
 
 
 def seqs_of(records: list[dict[str, Any]]) -> list[str]:
     return [r["dynamodb"]["SequenceNumber"] for r in records]
-
-
-def single_shard(streams: Any, arn: str) -> dict[str, Any]:
-    shards = all_shards(streams, arn)
-    assert len(shards) == 1
-    return shards[0]
 
 
 def read(streams: Any, arn: str, shard_id: str, kind: str, **more: Any) -> list[str]:
@@ -99,14 +64,14 @@ def read(streams: Any, arn: str, shard_id: str, kind: str, **more: Any) -> list[
 
 
 def test_shard_iterator_format(
-    ddb1: Any, streams1: Any, one: RunningServer, table_name: str
+    ddb1: Any, streams1: Any, one_shard: RunningServer, table_name: str
 ) -> None:
     # The response has exactly ShardIterator: an opaque string of at most 2048 characters that
     # starts with the stream ARN (SDK endpoint rules parse it as an ARN).
     arn = create_stream_table(ddb1, table_name)
     shard = single_shard(streams1, arn)
     body = raw_ok(
-        one.port,
+        one_shard.port,
         "GetShardIterator",
         {"StreamArn": arn, "ShardId": shard["ShardId"], "ShardIteratorType": "TRIM_HORIZON"},
     )
@@ -118,7 +83,7 @@ def test_shard_iterator_format(
 def test_shard_iterator_trim_horizon(ddb1: Any, streams1: Any, table_name: str) -> None:
     # TRIM_HORIZON starts at the oldest record: everything, in write order.
     arn = create_stream_table(ddb1, table_name)
-    put(ddb1, table_name, "a", "b", "c")
+    put_ids(ddb1, table_name, "a", "b", "c")
     shard = single_shard(streams1, arn)["ShardId"]
     assert read(streams1, arn, shard, "TRIM_HORIZON") == ["a", "b", "c"]
 
@@ -127,15 +92,15 @@ def test_shard_iterator_latest_is_exact(ddb1: Any, streams1: Any, table_name: st
     # Q-S7: LATEST is exactly after the last committed record; the iterator is a reusable
     # position that later returns every record written after it was issued.
     arn = create_stream_table(ddb1, table_name)
-    put(ddb1, table_name, "a", "b")
+    put_ids(ddb1, table_name, "a", "b")
     shard = single_shard(streams1, arn)["ShardId"]
     latest = shard_iterator(streams1, arn, shard, "LATEST")
     first = streams1.get_records(ShardIterator=latest)
     assert first["Records"] == []
     assert "NextShardIterator" in first
-    put(ddb1, table_name, "c")
+    put_ids(ddb1, table_name, "c")
     assert ids_of(streams1.get_records(ShardIterator=latest)["Records"]) == ["c"]
-    put(ddb1, table_name, "d")
+    put_ids(ddb1, table_name, "d")
     assert ids_of(streams1.get_records(ShardIterator=latest)["Records"]) == ["c", "d"]
     assert ids_of(streams1.get_records(ShardIterator=first["NextShardIterator"])["Records"]) == [
         "c",
@@ -149,7 +114,7 @@ def test_shard_iterator_at_and_after_sequence_number(
     # AT_SEQUENCE_NUMBER of a record re-reads it; AFTER_SEQUENCE_NUMBER starts right after it;
     # AFTER the last record behaves like LATEST.
     arn = create_stream_table(ddb1, table_name)
-    put(ddb1, table_name, "a", "b", "c")
+    put_ids(ddb1, table_name, "a", "b", "c")
     shard = single_shard(streams1, arn)["ShardId"]
     records = read_iterator(streams1, shard_iterator(streams1, arn, shard)).records
     s1, s2, s3 = seqs_of(records)
@@ -160,7 +125,7 @@ def test_shard_iterator_at_and_after_sequence_number(
     assert read(streams1, arn, shard, "AFTER_SEQUENCE_NUMBER", SequenceNumber=s2) == ["c"]
     after_last = shard_iterator(streams1, arn, shard, "AFTER_SEQUENCE_NUMBER", SequenceNumber=s3)
     assert streams1.get_records(ShardIterator=after_last)["Records"] == []
-    put(ddb1, table_name, "d")
+    put_ids(ddb1, table_name, "d")
     assert ids_of(streams1.get_records(ShardIterator=after_last)["Records"]) == ["d"]
 
 
@@ -168,7 +133,7 @@ def test_shard_iterator_starting_sequence_number(ddb1: Any, streams1: Any, table
     # The shard's StartingSequenceNumber is a valid AT_ target that reads every record
     # (observed on AWS); AFTER it is inside the range, so it positions at the first record.
     arn = create_stream_table(ddb1, table_name)
-    put(ddb1, table_name, "a", "b")
+    put_ids(ddb1, table_name, "a", "b")
     shard = single_shard(streams1, arn)
     start = shard["SequenceNumberRange"]["StartingSequenceNumber"]
     for kind in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"):
@@ -179,7 +144,7 @@ def find_gap(ddb: Any, streams: Any, table: str, arn: str) -> tuple[str, list[di
     """Write keys until some shard's consecutive records have a number between them that belongs
     to another shard; return (shard id, its records, index of the record after the gap)."""
     for n in range(60):
-        put(ddb, table, f"k{n}")
+        put_ids(ddb, table, f"k{n}")
         for shard in all_shards(streams, arn):
             records = read_iterator(streams, shard_iterator(streams, arn, shard["ShardId"])).records
             numbers = [int(s) for s in seqs_of(records)]
@@ -202,12 +167,12 @@ def test_shard_iterator_number_between_records(ddb: Any, streams: Any, table_nam
 
 
 def test_shard_iterator_number_outside_shard(
-    ddb1: Any, streams1: Any, one: RunningServer, table_name: str
+    ddb1: Any, streams1: Any, one_shard: RunningServer, table_name: str
 ) -> None:
     # Q-S3: below the shard's StartingSequenceNumber, or above its last record's number, is a
     # ValidationException (AT_ and AFTER_ alike).
     arn = create_stream_table(ddb1, table_name)
-    put(ddb1, table_name, "a", "b")
+    put_ids(ddb1, table_name, "a", "b")
     shard = single_shard(streams1, arn)
     records = read_iterator(streams1, shard_iterator(streams1, arn, shard["ShardId"])).records
     last = int(records[-1]["dynamodb"]["SequenceNumber"])
@@ -220,18 +185,18 @@ def test_shard_iterator_number_outside_shard(
                 "ShardIteratorType": kind,
                 "SequenceNumber": number,
             }
-            got = raw_error(one.port, "GetShardIterator", request)
+            got = raw_error(one_shard.port, "GetShardIterator", request)
             expected = out_of_range(number, shard["ShardId"])
             assert got == validation(expected), (kind, number)
 
 
 def test_shard_iterator_closed_shard(
-    ddb1: Any, streams1: Any, one: RunningServer, table_name: str
+    ddb1: Any, streams1: Any, one_shard: RunningServer, table_name: str
 ) -> None:
     # TRIM_HORIZON, LATEST and AT_ the ending number are valid on a closed shard: reading
     # returns what remains and then no NextShardIterator; beyond the ending number is invalid.
     arn = create_stream_table(ddb1, table_name)
-    put(ddb1, table_name, "a", "b")
+    put_ids(ddb1, table_name, "a", "b")
     shard_id = single_shard(streams1, arn)["ShardId"]
     disable_stream(ddb1, table_name)
     shard = wait_stream_status(streams1, arn, "DISABLED")["Shards"][0]
@@ -253,11 +218,11 @@ def test_shard_iterator_closed_shard(
         "SequenceNumber": str(int(ending) + 1),
     }
     expected = out_of_range(beyond["SequenceNumber"], shard_id)
-    assert raw_error(one.port, "GetShardIterator", beyond) == validation(expected)
+    assert raw_error(one_shard.port, "GetShardIterator", beyond) == validation(expected)
 
 
 def test_shard_iterator_unknown_stream_and_shard(
-    ddb1: Any, streams1: Any, one: RunningServer, table_name: str
+    ddb1: Any, streams1: Any, one_shard: RunningServer, table_name: str
 ) -> None:
     # A well-formed ARN of no stream: "Stream: <arn> not found"; a well-formed shard id that is
     # not a shard of this stream (unknown, or another stream's): "Shard does not exist".
@@ -272,7 +237,7 @@ def test_shard_iterator_unknown_stream_and_shard(
     ]
     for stream_arn, shard_id, message in cases:
         request = {"StreamArn": stream_arn, "ShardId": shard_id, "ShardIteratorType": "LATEST"}
-        got = raw_error(one.port, "GetShardIterator", request)
+        got = raw_error(one_shard.port, "GetShardIterator", request)
         assert got == error("ResourceNotFoundException", message)
     with pytest.raises(streams1.exceptions.ResourceNotFoundException):
         shard_iterator(streams1, arn, GHOST_SHARD)
@@ -301,34 +266,35 @@ def sleep_past(instant: float) -> None:
     time.sleep(max(0.0, instant - time.time()) + 0.05)
 
 
-def two_seconds_apart(ddb: Any, streams: Any, table: str, arn: str, shard: str) -> tuple[int, int]:
-    """Write "a" 0.6-0.85 s into a second and "b" in the next second; return their
-    ApproximateCreationDateTime values (whole seconds)."""
+def two_seconds_apart(ddb: Any, streams: Any, table: str) -> tuple[str, str, int, int]:
+    """Create `table` with a stream, write "a" 0.6-0.85 s into a second and "b" in the next
+    second; return the stream ARN, its shard and the two records' ApproximateCreationDateTime
+    values (whole seconds)."""
+    arn = create_stream_table(ddb, table)
+    shard = single_shard(streams, arn)["ShardId"]
     now = time.time()
     if not 0.6 <= now % 1 <= 0.85:
         sleep_past(int(now) + (0.6 if now % 1 < 0.6 else 1.6))
-    put(ddb, table, "a")
+    put_ids(ddb, table, "a")
     sleep_past(int(time.time()) + 1)
-    put(ddb, table, "b")
+    put_ids(ddb, table, "b")
     records = read_iterator(streams, shard_iterator(streams, arn, shard)).records
     t1, t2 = (int(r["dynamodb"]["ApproximateCreationDateTime"].timestamp()) for r in records)
     assert t1 < t2  # precondition: the two writes are in different seconds
-    return t1, t2
+    return arn, shard, t1, t2
 
 
 def test_shard_iterator_at_timestamp(
-    ddb1: Any, streams1: Any, one: RunningServer, table_name: str
+    ddb1: Any, streams1: Any, one_shard: RunningServer, table_name: str
 ) -> None:
     # Q-S8 / model: AT_TIMESTAMP points at the first record created at or after Timestamp, else
     # the next later record; a timestamp older than the trim horizon behaves as TRIM_HORIZON;
     # with no record at or after it, reading waits for the next write like LATEST.
-    arn = create_stream_table(ddb1, table_name)
-    shard = single_shard(streams1, arn)["ShardId"]
-    t1, t2 = two_seconds_apart(ddb1, streams1, table_name, arn, shard)
+    arn, shard, t1, t2 = two_seconds_apart(ddb1, streams1, table_name)
 
     def at(timestamp: float) -> list[str]:
         return ids_of(
-            read_iterator(streams1, timestamp_iterator(one, arn, shard, timestamp)).records
+            read_iterator(streams1, timestamp_iterator(one_shard, arn, shard, timestamp)).records
         )
 
     assert at(t1) == ["a", "b"]
@@ -336,27 +302,25 @@ def test_shard_iterator_at_timestamp(
     assert at(t2 - 0.001) == ["b"]
     assert at(0) == ["a", "b"]
     sleep_past(t2 + 1)
-    beyond = timestamp_iterator(one, arn, shard, t2 + 1)
+    beyond = timestamp_iterator(one_shard, arn, shard, t2 + 1)
     assert streams1.get_records(ShardIterator=beyond)["Records"] == []
-    put(ddb1, table_name, "c")
+    put_ids(ddb1, table_name, "c")
     assert ids_of(streams1.get_records(ShardIterator=beyond)["Records"]) == ["c"]
 
 
 def test_shard_iterator_at_timestamp_whole_seconds(
-    ddb1: Any, streams1: Any, one: RunningServer, table_name: str
+    ddb1: Any, streams1: Any, one_shard: RunningServer, table_name: str
 ) -> None:
     # streams-api.md §3.1 / model text: the comparison is against ApproximateCreationDateTime,
     # which is whole seconds rounded down. "a" was created at t1 + 0.6..0.85 s, so its
     # ApproximateCreationDateTime t1 is before Timestamp t1 + 0.5: the iterator starts at "b".
-    arn = create_stream_table(ddb1, table_name)
-    shard = single_shard(streams1, arn)["ShardId"]
-    t1, _ = two_seconds_apart(ddb1, streams1, table_name, arn, shard)
-    iterator = timestamp_iterator(one, arn, shard, t1 + 0.5)
+    arn, shard, t1, _ = two_seconds_apart(ddb1, streams1, table_name)
+    iterator = timestamp_iterator(one_shard, arn, shard, t1 + 0.5)
     assert ids_of(read_iterator(streams1, iterator).records) == ["b"]
 
 
 def test_shard_iterator_at_timestamp_in_future(
-    ddb1: Any, streams1: Any, one: RunningServer, table_name: str
+    ddb1: Any, streams1: Any, one_shard: RunningServer, table_name: str
 ) -> None:
     # A Timestamp in the future is a ValidationException (model).
     arn = create_stream_table(ddb1, table_name)
@@ -367,7 +331,7 @@ def test_shard_iterator_at_timestamp_in_future(
         "ShardIteratorType": "AT_TIMESTAMP",
         "Timestamp": time.time() + 3600,
     }
-    assert raw_error(one.port, "GetShardIterator", request) == validation(FUTURE_TIMESTAMP)
+    assert raw_error(one_shard.port, "GetShardIterator", request) == validation(FUTURE_TIMESTAMP)
 
 
 # --- validation --------------------------------------------------------------------------------
@@ -452,7 +416,4 @@ def test_shard_iterator_malformed_arn(server: RunningServer, arn: str) -> None:
 def test_shard_iterator_wrong_json_types(server: RunningServer) -> None:
     # Q-W2: a member of the wrong JSON type is a SerializationException.
     response = raw(server.port, "GetShardIterator", {**request(), "ShardId": 7})
-    assert (response.status, response.json()) == (
-        400,
-        {"__type": SERIALIZATION, "Message": "NUMBER_VALUE cannot be converted to String"},
-    )
+    assert response.answer() == (400, serialization(NUMBER_NOT_STRING))

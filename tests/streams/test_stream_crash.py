@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import signal
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,28 +13,22 @@ from typing import Any
 import pytest
 from conftest import RunningServer, start_server
 
-from streams.capture_helpers import (
+from streams.stream_helpers import (
     by_key,
+    canon,
+    create_stream_table,
     describe_stream,
+    kill9_under_load,
+    load_item,
     read_by_shard,
     sequence_numbers,
     strictly_increasing,
+    update_load_item,
 )
 
 TABLE = "stream-crash"
 VIEW = "NEW_AND_OLD_IMAGES"
 WRITERS = 4
-
-
-def item(owner: str, key: str, version: int) -> dict[str, Any]:
-    """The item a write of `version` to `key` stores: derived from both, so images can be checked."""
-    return {
-        "pk": {"S": key},
-        "owner": {"S": owner},
-        "ver": {"N": str(version)},
-        "payload": {"S": f"{key}@{version}-" + "x" * (version % 5 * 30)},
-        "doc": {"M": {"v": {"N": str(version)}, "tags": {"SS": [key, f"v{version}"]}}},
-    }
 
 
 @dataclass
@@ -69,25 +62,14 @@ class Writer:
     def _put(self, key: str, old: int | None, version: int) -> None:
         self._do(
             Op("INSERT", key, old, version),
-            lambda: self.client.put_item(TableName=TABLE, Item=item(self.owner, key, version)),
+            lambda: self.client.put_item(TableName=TABLE, Item=load_item(self.owner, key, version)),
         )
 
     def _update(self, key: str, old: int, version: int) -> None:
-        new = item(self.owner, key, version)
+        new = load_item(self.owner, key, version)
         self._do(
             Op("MODIFY", key, old, version),
-            lambda: self.client.update_item(
-                TableName=TABLE,
-                Key={"pk": new["pk"]},
-                UpdateExpression="SET ver = :v, payload = :p, doc = :d",
-                ConditionExpression="ver = :prev",
-                ExpressionAttributeValues={
-                    ":v": new["ver"],
-                    ":p": new["payload"],
-                    ":d": new["doc"],
-                    ":prev": {"N": str(old)},
-                },
-            ),
+            lambda: update_load_item(self.client, TABLE, new, old),
         )
 
     def _delete(self, key: str, old: int) -> None:
@@ -115,30 +97,14 @@ class Writer:
         except Exception as exc:  # the server was killed under us: the rest is unacknowledged
             self.error = exc
 
-    def acked(self) -> int:
+    def acknowledged(self) -> int:
         return sum(op.acked for op in self.ops)
 
 
 def run_until_killed(server: RunningServer, acks: int, prefix: str) -> list[Writer]:
     """WRITERS threads against the server until `acks` writes are acknowledged, then kill -9."""
     writers = [Writer(f"{prefix}{i}", server.client()) for i in range(WRITERS)]
-    stop = threading.Event()
-    threads = [threading.Thread(target=w.run, args=(stop,), daemon=True) for w in writers]
-    for t in threads:
-        t.start()
-    try:
-        deadline = time.monotonic() + 60
-        while sum(w.acked() for w in writers) < acks:
-            assert not any(w.error for w in writers), [w.error for w in writers]
-            assert time.monotonic() < deadline, "the load did not reach its ack count"
-            time.sleep(0.01)
-        server.process.send_signal(signal.SIGKILL)
-        server.process.wait(timeout=10)
-    finally:
-        stop.set()
-        for t in threads:
-            t.join(timeout=30)
-    assert not any(t.is_alive() for t in threads)
+    kill9_under_load(server, writers, acks)
     assert any(w.error is not None for w in writers), "the load ran until the kill"
     return writers
 
@@ -147,9 +113,9 @@ def expected_record(owner: str, op: Op) -> dict[str, Any]:
     """eventName and images the record of `op` carries on a NEW_AND_OLD_IMAGES stream."""
     out: dict[str, Any] = {"eventName": op.kind, "Keys": {"pk": {"S": op.key}}}
     if op.new is not None:
-        out["NewImage"] = item(owner, op.key, op.new)
+        out["NewImage"] = load_item(owner, op.key, op.new)
     if op.old is not None:
-        out["OldImage"] = item(owner, op.key, op.old)
+        out["OldImage"] = load_item(owner, op.key, op.old)
     return out
 
 
@@ -160,13 +126,6 @@ def shape(record: dict[str, Any]) -> dict[str, Any]:
         if image in ddb:
             out[image] = ddb[image]
     return out
-
-
-def canon(value: Any) -> Any:
-    """Sets compared as sets: their order is not defined."""
-    if isinstance(value, dict):
-        return {k: sorted(v) if k in ("SS", "NS", "BS") else canon(v) for k, v in value.items()}
-    return value
 
 
 def verify_stream(server: RunningServer, arn: str, writers: list[Writer]) -> dict[str, Any]:
@@ -222,13 +181,7 @@ def test_stream_crash_kill9_keeps_exactly_the_acknowledged_records(
     server = start_server(data, "--durability", durability)
     try:
         client = server.client()
-        arn = client.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": VIEW},
-        )["TableDescription"]["LatestStreamArn"]
+        arn = create_stream_table(client, TABLE, VIEW, (("pk", "S"),))
         first = run_until_killed(server, 1000, "first")
     finally:
         server.stop(signal.SIGKILL)
@@ -249,7 +202,7 @@ def test_stream_crash_kill9_keeps_exactly_the_acknowledged_records(
         # New writes after the restarts: one record each, numbered above everything their shard
         # held before (numbers are never reused).
         for i in range(8):
-            client.put_item(TableName=TABLE, Item=item("after", f"after-{i}", 1))
+            client.put_item(TableName=TABLE, Item=load_item("after", f"after-{i}", 1))
         fresh: list[str] = []
         for shard_id, records in read_by_shard(streams, arn).items():
             old = per_shard.get(shard_id, [])

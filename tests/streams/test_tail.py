@@ -10,20 +10,27 @@ import selectors
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import RunningServer, start_server
+from conftest import RunningServer, free_port
 
-from rivulet.tail import ShardWalker, format_record, format_value, json_line, record_text
+from rivulet.tail.format import format_record, format_value, json_line, record_text
+from rivulet.tail.walker import ShardWalker
+from streams.stream_helpers import (
+    TTL_IDENTITY,
+    S,
+    all_shards,
+    ancestors,
+    create_stream_table,
+    create_table,
+    wait_until,
+)
 
 NOON = 1764158400  # 2025-11-26T12:00:00Z
-TTL_IDENTITY = {"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"}
 KEYS = {"pk": {"S": "order#1"}, "sk": {"N": "7"}}
 OLD = {**KEYS, "status": {"S": "NEW"}, "total": {"N": "25"}, "note": {"S": "gift"}}
 NEW = {**KEYS, "status": {"S": "PAID"}, "total": {"N": "25"}, "paid": {"BOOL": True}}
@@ -408,102 +415,72 @@ def tail_env() -> dict[str, str]:
     return env
 
 
-def run_tail(server: RunningServer, *args: str) -> subprocess.CompletedProcess[str]:
+def tail_command(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """`rivulet tail ARGS` run to its end without credentials (plus `env`), output as text."""
     return subprocess.run(
-        [*TAIL, *args, "--endpoint-url", server.url],
-        env=tail_env(),
+        [*TAIL, *args],
+        env={**tail_env(), **(env or {})},
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=timeout,
         check=False,
     )
 
 
-def create_stream_table(ddb: Any, name: str, view: str | None = "NEW_AND_OLD_IMAGES") -> str:
-    spec = {"StreamSpecification": {"StreamEnabled": True, "StreamViewType": view}} if view else {}
-    ddb.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-        **spec,
-    )
-    ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.1})
-    arn: str = ddb.describe_table(TableName=name)["Table"].get("LatestStreamArn", "")
-    return arn
-
-
-def shards_of(streams: Any, arn: str) -> list[dict[str, Any]]:
-    shards: list[dict[str, Any]] = []
-    request: dict[str, Any] = {"StreamArn": arn}
-    while True:
-        description = streams.describe_stream(**request)["StreamDescription"]
-        shards += description["Shards"]
-        if "LastEvaluatedShardId" not in description:
-            return shards
-        request["ExclusiveStartShardId"] = description["LastEvaluatedShardId"]
+def run_tail(server: RunningServer, *args: str) -> subprocess.CompletedProcess[str]:
+    return tail_command(*args, "--endpoint-url", server.url)
 
 
 def wait_for_rotation(streams: Any, arn: str, before: set[str]) -> list[dict[str, Any]]:
     """Poll DescribeStream until every shard in `before` is closed and has a child."""
-    deadline = time.monotonic() + 30
-    while True:
-        shards = shards_of(streams, arn)
+
+    def rotated() -> list[dict[str, Any]] | None:
+        shards = all_shards(streams, arn)
         closed = {
             s["ShardId"] for s in shards if "EndingSequenceNumber" in s["SequenceNumberRange"]
         }
         parents = {s.get("ParentShardId") for s in shards}
-        if before <= closed and before <= parents:
-            return shards
-        assert time.monotonic() < deadline, f"no rotation of {before}: {shards}"
-        time.sleep(0.1)
+        return shards if before <= closed and before <= parents else None
+
+    return wait_until(rotated, f"a rotation of {before}", timeout=30)
 
 
-def S(value: str) -> dict[str, str]:  # named after the wire type letter
-    return {"S": value}
-
-
-def compact(rec: dict[str, Any]) -> tuple[Any, ...]:
+def change_of(rec: dict[str, Any]) -> tuple[Any, ...]:
+    """(eventName, Keys, OldImage, NewImage) of a record (None for an absent image)."""
     stream = rec["dynamodb"]
     return (rec["eventName"], stream["Keys"], stream.get("OldImage"), stream.get("NewImage"))
 
 
-@pytest.fixture(scope="module")
-def rotating(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    srv = start_server(
-        tmp_path_factory.mktemp("tail") / "data", "--shard-rotation", "2s", "--stream-shards", "2"
-    )
-    yield srv
-    srv.stop()
-
-
-def test_tail_trim_horizon_json_follows_lineage_across_a_rotation(rotating: RunningServer) -> None:
+def test_tail_trim_horizon_json_follows_lineage_across_a_rotation(
+    rotating: RunningServer, table_name: str
+) -> None:
     # stream-model.md §3-4: a consumer reading parents before children sees each item's records
     # in the order of its modifications, even when a rotation closed the shard in between.
     ddb, streams = rotating.client(), rotating.streams()
-    table = f"t-{uuid.uuid4().hex[:12]}"
-    arn = create_stream_table(ddb, table)
+    arn = create_stream_table(ddb, table_name)
     ids = [f"k{i}" for i in range(6)]
     for key in ids:
-        ddb.put_item(TableName=table, Item={"id": S(key), "v": S("1")})
+        ddb.put_item(TableName=table_name, Item={"id": S(key), "v": S("1")})
     # Once the shards open after the puts have rotated, every later record lands in a child.
     open_now = {
         s["ShardId"]
-        for s in shards_of(streams, arn)
+        for s in all_shards(streams, arn)
         if "EndingSequenceNumber" not in s["SequenceNumberRange"]
     }
     wait_for_rotation(streams, arn, open_now)
     for key in ids:
         ddb.update_item(
-            TableName=table,
+            TableName=table_name,
             Key={"id": S(key)},
             UpdateExpression="SET v = :v",
             ExpressionAttributeValues={":v": S("2")},
         )
     for key in ids[:3]:
-        ddb.delete_item(TableName=table, Key={"id": S(key)})
+        ddb.delete_item(TableName=table_name, Key={"id": S(key)})
 
-    done = run_tail(rotating, table, "--from", "trim-horizon", "--json", "--max-records", "15")
+    done = run_tail(rotating, table_name, "--from", "trim-horizon", "--json", "--max-records", "15")
     assert done.returncode == 0, done.stderr
     assert done.stderr == f"rivulet tail: following {arn} from trim-horizon (Ctrl-C to stop)\n"
     lines = [json.loads(text) for text in done.stdout.splitlines()]
@@ -511,7 +488,7 @@ def test_tail_trim_horizon_json_follows_lineage_across_a_rotation(rotating: Runn
 
     by_key: dict[str, list[dict[str, Any]]] = {}
     for rec in lines:
-        assert rec["tableName"] == table
+        assert rec["tableName"] == table_name
         by_key.setdefault(rec["dynamodb"]["Keys"]["id"]["S"], []).append(rec)
     one, two = {"v": S("1")}, {"v": S("2")}
     for key in ids:
@@ -521,24 +498,16 @@ def test_tail_trim_horizon_json_follows_lineage_across_a_rotation(rotating: Runn
         ]
         if key in ids[:3]:
             expected.append(("REMOVE", {"id": S(key)}, {"id": S(key), **two}, None))
-        assert [compact(rec) for rec in by_key[key]] == expected
+        assert [change_of(rec) for rec in by_key[key]] == expected
 
     # Each key's MODIFY came from a descendant of its INSERT's shard (the rotation happened in
     # between), and its REMOVE from the MODIFY's shard or a descendant of it.
-    parent = {s["ShardId"]: s.get("ParentShardId") for s in shards_of(streams, arn)}
-
-    def ancestors(shard_id: str) -> set[str]:
-        found = set()
-        while (up := parent.get(shard_id)) is not None:
-            found.add(up)
-            shard_id = up
-        return found
-
+    shards = all_shards(streams, arn)
     for key in ids:
         shard_ids = [rec["shardId"] for rec in by_key[key]]
-        assert shard_ids[0] in ancestors(shard_ids[1]), (key, shard_ids)
+        assert shard_ids[0] in ancestors(shards, shard_ids[1]), (key, shard_ids)
         if len(shard_ids) == 3:
-            assert shard_ids[2] == shard_ids[1] or shard_ids[1] in ancestors(shard_ids[2])
+            assert shard_ids[2] == shard_ids[1] or shard_ids[1] in ancestors(shards, shard_ids[2])
     # Within each shard the output is in sequence order.
     per_shard: dict[str, list[int]] = {}
     for rec in lines:
@@ -558,12 +527,13 @@ def read_line(stream: Any, timeout: float) -> str:
         selector.close()
 
 
-def test_tail_from_latest_shows_only_later_writes(server: RunningServer, ddb: Any) -> None:
-    table = f"t-{uuid.uuid4().hex[:12]}"
-    arn = create_stream_table(ddb, table)
-    ddb.put_item(TableName=table, Item={"id": S("before"), "v": S("1")})
+def test_tail_from_latest_shows_only_later_writes(
+    server: RunningServer, ddb: Any, table_name: str
+) -> None:
+    arn = create_stream_table(ddb, table_name)
+    ddb.put_item(TableName=table_name, Item={"id": S("before"), "v": S("1")})
     child = subprocess.Popen(
-        [*TAIL, table, "--json", "--max-records", "2"],
+        [*TAIL, table_name, "--json", "--max-records", "2"],
         env={**tail_env(), "RIVULET_ENDPOINT": server.url},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -573,19 +543,19 @@ def test_tail_from_latest_shows_only_later_writes(server: RunningServer, ddb: An
         ready = read_line(child.stderr, 30)
         assert ready == f"rivulet tail: following {arn} from latest (Ctrl-C to stop)\n"
         ddb.update_item(
-            TableName=table,
+            TableName=table_name,
             Key={"id": S("before")},
             UpdateExpression="SET v = :v",
             ExpressionAttributeValues={":v": S("2")},
         )
-        ddb.put_item(TableName=table, Item={"id": S("after")})
+        ddb.put_item(TableName=table_name, Item={"id": S("after")})
         out, err = child.communicate(timeout=60)
     finally:
         child.kill()
         child.wait()
     assert child.returncode == 0, err
     assert err == ""
-    got = [compact(json.loads(text)) for text in out.splitlines()]
+    got = [change_of(json.loads(text)) for text in out.splitlines()]
     assert sorted(got, key=lambda r: r[0]) == [
         ("INSERT", {"id": S("after")}, None, {"id": S("after")}),
         (
@@ -597,18 +567,19 @@ def test_tail_from_latest_shows_only_later_writes(server: RunningServer, ddb: An
     ]
 
 
-def test_tail_text_output_on_a_pipe_has_no_colour(server: RunningServer, ddb: Any) -> None:
-    table = f"t-{uuid.uuid4().hex[:12]}"
-    create_stream_table(ddb, table, "NEW_AND_OLD_IMAGES")
-    ddb.put_item(TableName=table, Item={"id": S("a"), "n": {"N": "1"}, "tags": {"SS": ["x"]}})
+def test_tail_text_output_on_a_pipe_has_no_colour(
+    server: RunningServer, ddb: Any, table_name: str
+) -> None:
+    create_stream_table(ddb, table_name, "NEW_AND_OLD_IMAGES")
+    ddb.put_item(TableName=table_name, Item={"id": S("a"), "n": {"N": "1"}, "tags": {"SS": ["x"]}})
     ddb.update_item(
-        TableName=table,
+        TableName=table_name,
         Key={"id": S("a")},
         UpdateExpression="SET n = :two REMOVE tags",
         ExpressionAttributeValues={":two": {"N": "2"}},
     )
-    ddb.delete_item(TableName=table, Key={"id": S("a")})
-    done = run_tail(server, table, "--from", "trim-horizon", "--max-records", "3")
+    ddb.delete_item(TableName=table_name, Key={"id": S("a")})
+    done = run_tail(server, table_name, "--from", "trim-horizon", "--max-records", "3")
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert all(re.match(r"^\d\d:\d\d:\d\d ", text) for text in lines), lines
@@ -619,18 +590,17 @@ def test_tail_text_output_on_a_pipe_has_no_colour(server: RunningServer, ddb: An
     ]
 
 
-def test_tail_marks_ttl_deletes(server: RunningServer, ddb: Any) -> None:
+def test_tail_marks_ttl_deletes(server: RunningServer, ddb: Any, table_name: str) -> None:
     # records.md §5: a TTL expiry is a REMOVE carrying userIdentity; tail marks it "(ttl)".
     # (The shared server sweeps expired items every 0.2 s.)
-    table = f"t-{uuid.uuid4().hex[:12]}"
-    create_stream_table(ddb, table, "NEW_AND_OLD_IMAGES")
+    create_stream_table(ddb, table_name, "NEW_AND_OLD_IMAGES")
     ddb.update_time_to_live(
-        TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires"}
+        TableName=table_name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires"}
     )
     # Expired a minute ago (TTL ignores values more than five years in the past).
     expires = str(int(time.time()) - 60)
-    ddb.put_item(TableName=table, Item={"id": S("a"), "expires": {"N": expires}})
-    done = run_tail(server, table, "--from", "trim-horizon", "--max-records", "2")
+    ddb.put_item(TableName=table_name, Item={"id": S("a"), "expires": {"N": expires}})
+    done = run_tail(server, table_name, "--from", "trim-horizon", "--max-records", "2")
     assert done.returncode == 0, done.stderr
     assert [text[9:] for text in done.stdout.splitlines()] == [
         f"INSERT id='a' | expires={expires}",
@@ -638,42 +608,42 @@ def test_tail_marks_ttl_deletes(server: RunningServer, ddb: Any) -> None:
     ]
 
 
-def test_tail_keys_only_stream_with_a_stream_arn(server: RunningServer, ddb: Any) -> None:
-    table = f"t-{uuid.uuid4().hex[:12]}"
-    arn = create_stream_table(ddb, table, "KEYS_ONLY")
-    ddb.put_item(TableName=table, Item={"id": S("a"), "n": {"N": "1"}})
+def test_tail_keys_only_stream_with_a_stream_arn(
+    server: RunningServer, ddb: Any, table_name: str
+) -> None:
+    arn = create_stream_table(ddb, table_name, "KEYS_ONLY")
+    ddb.put_item(TableName=table_name, Item={"id": S("a"), "n": {"N": "1"}})
     done = run_tail(
-        server, table, "--stream-arn", arn, "--from", "trim-horizon", "--max-records", "1"
+        server, table_name, "--stream-arn", arn, "--from", "trim-horizon", "--max-records", "1"
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout[9:] == "INSERT id='a'\n"
 
 
-def test_tail_on_the_dedicated_streams_port(server: RunningServer, ddb: Any) -> None:
+def test_tail_on_the_dedicated_streams_port(
+    server: RunningServer, ddb: Any, table_name: str
+) -> None:
     # The streams listener answers DescribeTable with UnknownOperationException: the stream is
     # found through ListStreams instead.
-    table = f"t-{uuid.uuid4().hex[:12]}"
-    arn = create_stream_table(ddb, table, "KEYS_ONLY")
-    ddb.put_item(TableName=table, Item={"id": S("a")})
-    done = subprocess.run(
-        [*TAIL, table, "--from", "trim-horizon", "--max-records", "1"],
-        env={
-            **tail_env(),
-            "AWS_ENDPOINT_URL_DYNAMODB_STREAMS": f"http://127.0.0.1:{server.streams_port}",
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    arn = create_stream_table(ddb, table_name, "KEYS_ONLY")
+    ddb.put_item(TableName=table_name, Item={"id": S("a")})
+    streams_url = f"http://127.0.0.1:{server.streams_port}"
+    done = tail_command(
+        table_name,
+        "--from",
+        "trim-horizon",
+        "--max-records",
+        "1",
+        env={"AWS_ENDPOINT_URL_DYNAMODB_STREAMS": streams_url},
     )
     assert done.returncode == 0, done.stderr
     assert done.stderr == f"rivulet tail: following {arn} from trim-horizon (Ctrl-C to stop)\n"
     assert done.stdout[9:] == "INSERT id='a'\n"
 
 
-def test_tail_errors(server: RunningServer, ddb: Any) -> None:
-    plain = f"t-{uuid.uuid4().hex[:12]}"
-    create_stream_table(ddb, plain, None)
+def test_tail_errors(server: RunningServer, ddb: Any, table_name: str) -> None:
+    plain = table_name
+    create_table(ddb, plain)
     done = run_tail(server, plain)
     assert (done.returncode, done.stdout) == (1, "")
     assert done.stderr == (
@@ -681,13 +651,13 @@ def test_tail_errors(server: RunningServer, ddb: Any) -> None:
         "--stream-specification StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES\n"
     )
 
-    missing = f"t-{uuid.uuid4().hex[:12]}"
+    missing = table_name + "-missing"
     done = run_tail(server, missing)
     assert (done.returncode, done.stdout, done.stderr) == (
         1, "", f"Error: table {missing} does not exist\n"
     )  # fmt: skip
 
-    other = f"t-{uuid.uuid4().hex[:12]}"
+    other = table_name + "-other"
     arn = create_stream_table(ddb, other)
     done = run_tail(server, plain, "--stream-arn", arn)
     assert (done.returncode, done.stdout, done.stderr) == (
@@ -696,16 +666,7 @@ def test_tail_errors(server: RunningServer, ddb: Any) -> None:
 
 
 def test_tail_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
-    from conftest import free_port
-
     url = f"http://127.0.0.1:{free_port()}"
-    done = subprocess.run(
-        [*TAIL, "T", "--endpoint-url", url],
-        env=tail_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = tail_command("T", "--endpoint-url", url, timeout=120)
     assert (done.returncode, done.stdout) == (1, "")
     assert done.stderr == f'Error: Could not connect to the endpoint URL: "{url}/"\n'

@@ -29,6 +29,7 @@ T = TypeVar("T")
 
 START = 1_764_158_400.0  # 2025-11-26T12:00:00Z
 CONFIG = StreamConfig(shards=3, rotation=60.0, retention=300.0, trim_interval=1.0)
+ONE_SHARD = replace(CONFIG, shards=1)
 # Long enough for any commit on a loaded machine; only reached if the wake-up is missing.
 GENEROUS = 30.0
 
@@ -43,9 +44,16 @@ async def open_db(data: Path, clock: FakeClock, config: StreamConfig = CONFIG) -
     return db
 
 
-def with_db(data: Path, clock: FakeClock, scenario: Callable[[Database], Awaitable[T]]) -> T:
+def with_db(
+    data: Path,
+    clock: FakeClock,
+    scenario: Callable[[Database], Awaitable[T]],
+    config: StreamConfig = CONFIG,
+) -> T:
+    """Run `scenario` on a Database opened on `data`, closed afterwards (also on failure)."""
+
     async def main() -> T:
-        db = await open_db(data, clock)
+        db = await open_db(data, clock, config)
         try:
             return await scenario(db)
         finally:
@@ -66,6 +74,12 @@ def definition(name: str, view_type: str = "NEW_AND_OLD_IMAGES") -> TableDefinit
     )
 
 
+async def stream_table(db: Database, name: str) -> tuple[TableRuntime, Stream]:
+    """Create table `name` with a NEW_AND_OLD_IMAGES stream; the table and that stream."""
+    t = await db.create_table(definition(name))
+    return t, db.streams.active[t.table_id]
+
+
 def key(pk: str) -> Item:
     return {"pk": {"S": pk}}
 
@@ -74,6 +88,12 @@ async def put(db: Database, t: TableRuntime, pk: str, value: str) -> None:
     item = {"pk": {"S": pk}, "v": {"S": value}}
     out = await db.write(Mutation(t, key(pk), lambda old: item))
     assert out.changed or out.old == item
+
+
+async def put_keys(db: Database, t: TableRuntime, count: int, value: str) -> None:
+    """Put keys k0 .. k<count - 1>, each with `value`."""
+    for n in range(count):
+        await put(db, t, f"k{n}", value)
 
 
 def bucket_of(t: TableRuntime, pk: str, shards: int) -> int:
@@ -109,6 +129,11 @@ def record_keys(db: Database, stream: Stream, shard: Shard) -> list[str]:
 
 def seqs(db: Database, shard: Shard) -> list[int]:
     return [r.seq for r in db.storage.reader().read_records(shard.key, 0, 100_000)]
+
+
+def all_seqs(db: Database, shards: list[Shard]) -> list[int]:
+    """The sequence numbers of every record of `shards`, shard after shard."""
+    return [seq for shard in shards for seq in seqs(db, shard)]
 
 
 def shard_of_record(db: Database, stream: Stream, pk: str) -> list[str]:
@@ -213,8 +238,7 @@ def test_rotation_closes_each_shard_and_opens_one_child_per_shard(tmp_path: Path
     clock = FakeClock(START)
 
     async def scenario(db: Database) -> None:
-        t = await db.create_table(definition("t"))
-        stream = db.streams.active[t.table_id]
+        t, stream = await stream_table(db, "t")
         parents = list(stream.shards)
         assert [(s.bucket, s.parent_id, s.start, s.end) for s in parents] == [
             (0, None, 1, None),
@@ -227,7 +251,7 @@ def test_rotation_closes_each_shard_and_opens_one_child_per_shard(tmp_path: Path
             await put(db, t, pk, "before")
         before = {pk: shard_of_record(db, stream, pk) for pk in pks}
         assert before == {pk: [parents[bucket_of(t, pk, 3)].shard_id] for pk in pks}
-        used = [seq for s in parents for seq in seqs(db, s)]
+        used = all_seqs(db, parents)
         assert sorted(used) == list(range(4, 4 + len(pks)))
 
         clock.advance(59)
@@ -275,7 +299,7 @@ def test_rotation_closes_each_shard_and_opens_one_child_per_shard(tmp_path: Path
             ]
             assert images == ["before", "after"]
         # Every record after the rotation is above every number the parents used or reserved.
-        after = [seq for c in children for seq in seqs(db, c)]
+        after = all_seqs(db, children)
         assert min(after) > max(c.start for c in children)
         # The parents received nothing more.
         assert [seqs(db, p)[-1:] or [p.start] for p in parents] == [[p.end] for p in parents]
@@ -297,8 +321,7 @@ def test_disabled_stream_is_never_rotated(tmp_path: Path) -> None:
     clock = FakeClock(START)
 
     async def scenario(db: Database) -> None:
-        t = await db.create_table(definition("t"))
-        stream = db.streams.active[t.table_id]
+        t, stream = await stream_table(db, "t")
         await put(db, t, "a", "1")
         await db.delete_table("t")
         assert stream.status == "DISABLED"
@@ -322,10 +345,8 @@ def test_trimming_removes_old_records_then_old_shards_then_disabled_streams(
     clock = FakeClock(START)
 
     async def scenario(db: Database) -> None:
-        t = await db.create_table(definition("t"))
-        gone = await db.create_table(definition("gone"))
-        stream = db.streams.active[t.table_id]
-        disabled = db.streams.active[gone.table_id]
+        t, stream = await stream_table(db, "t")
+        gone, disabled = await stream_table(db, "gone")
         pks = keys_in_buckets(t, {0: 2, 1: 2, 2: 2}, 3)
         parents = list(stream.shards)
 
@@ -395,69 +416,56 @@ def test_trimming_removes_old_records_then_old_shards_then_disabled_streams(
 
 def test_trimming_in_batches_reports_what_remains(tmp_path: Path) -> None:
     clock = FakeClock(START)
-    config = replace(CONFIG, shards=1)
 
-    async def scenario() -> None:
-        db = await open_db(tmp_path / "data", clock, config)
-        try:
-            t = await db.create_table(definition("t"))
-            (shard,) = db.streams.active[t.table_id].open
-            for n in range(5):
-                await put(db, t, f"k{n}", "old")
-            clock.advance(200)
-            await put(db, t, "new", "new")
-            clock.advance(150)  # the five first records are past the retention
-            first = seqs(db, shard)
-            assert await trim(db, 2) is True
-            assert seqs(db, shard) == first[2:]
-            assert await trim(db, 2) is True
-            assert seqs(db, shard) == first[4:]
-            assert await trim(db, 2) is False
-            assert seqs(db, shard) == first[5:]
-            assert shard.trimmed == first[4]
-            assert await trim(db, 2) is False
-            assert seqs(db, shard) == first[5:]
-        finally:
-            db.close()
+    async def scenario(db: Database) -> None:
+        t = await db.create_table(definition("t"))
+        (shard,) = db.streams.active[t.table_id].open
+        await put_keys(db, t, 5, "old")
+        clock.advance(200)
+        await put(db, t, "new", "new")
+        clock.advance(150)  # the five first records are past the retention
+        first = seqs(db, shard)
+        assert await trim(db, 2) is True
+        assert seqs(db, shard) == first[2:]
+        assert await trim(db, 2) is True
+        assert seqs(db, shard) == first[4:]
+        assert await trim(db, 2) is False
+        assert seqs(db, shard) == first[5:]
+        assert shard.trimmed == first[4]
+        assert await trim(db, 2) is False
+        assert seqs(db, shard) == first[5:]
 
-    asyncio.run(scenario())
+    with_db(tmp_path / "data", clock, scenario, ONE_SHARD)
 
 
 def test_retention_boundary_keeps_what_is_exactly_as_old_as_the_retention(tmp_path: Path) -> None:
     clock = FakeClock(START)
-    config = replace(CONFIG, shards=1)
 
-    async def scenario() -> None:
-        db = await open_db(tmp_path / "data", clock, config)
-        try:
-            t = await db.create_table(definition("t"))
-            stream = db.streams.active[t.table_id]
-            (parent,) = stream.open
-            gone = await db.create_table(definition("gone"))
-            disabled = db.streams.active[gone.table_id]
-            await put(db, t, "a", "1")  # at START
-            await db.delete_table("gone")  # disabled at START
-            clock.advance(60)
-            await rotate_due(db)  # the parent closes at START + 60
-            clock.advance(240)  # START + 300: the record is exactly as old as the retention
-            assert await trim(db) is False
-            assert len(seqs(db, parent)) == 1 and parent.trimmed == 0
-            assert db.streams.find("gone", disabled.label) is disabled
-            clock.advance(1)
-            assert await trim(db) is False
-            assert seqs(db, parent) == [] and parent.trimmed == parent.end
-            assert db.streams.find("gone", disabled.label) is None
-            clock.advance(59)  # START + 360: the parent closed exactly a retention ago
-            assert await trim(db) is False
-            assert parent in stream.shards
-            clock.advance(1)
-            assert await trim(db) is False
-            assert parent not in stream.shards
-            assert db.storage.reader().shard_state(parent.key) is None
-        finally:
-            db.close()
+    async def scenario(db: Database) -> None:
+        t, stream = await stream_table(db, "t")
+        (parent,) = stream.open
+        _, disabled = await stream_table(db, "gone")
+        await put(db, t, "a", "1")  # at START
+        await db.delete_table("gone")  # disabled at START
+        clock.advance(60)
+        await rotate_due(db)  # the parent closes at START + 60
+        clock.advance(240)  # START + 300: the record is exactly as old as the retention
+        assert await trim(db) is False
+        assert len(seqs(db, parent)) == 1 and parent.trimmed == 0
+        assert db.streams.find("gone", disabled.label) is disabled
+        clock.advance(1)
+        assert await trim(db) is False
+        assert seqs(db, parent) == [] and parent.trimmed == parent.end
+        assert db.streams.find("gone", disabled.label) is None
+        clock.advance(59)  # START + 360: the parent closed exactly a retention ago
+        assert await trim(db) is False
+        assert parent in stream.shards
+        clock.advance(1)
+        assert await trim(db) is False
+        assert parent not in stream.shards
+        assert db.storage.reader().shard_state(parent.key) is None
 
-    asyncio.run(scenario())
+    with_db(tmp_path / "data", clock, scenario, ONE_SHARD)
 
 
 # (d) Restart -------------------------------------------------------------------------------
@@ -498,8 +506,7 @@ def test_restart_restores_streams_shards_and_counters(tmp_path: Path) -> None:
     async def first_life(db: Database) -> None:
         t = await db.create_table(definition("t"))
         u = await db.create_table(definition("u", "KEYS_ONLY"))
-        for n in range(6):
-            await put(db, t, f"k{n}", "1")
+        await put_keys(db, t, 6, "1")
         await put(db, u, "x", "1")
         clock.advance(60)
         await rotate_due(db)  # both streams rotate: children reserve starts above every record
@@ -529,11 +536,10 @@ def test_restart_restores_streams_shards_and_counters(tmp_path: Path) -> None:
         assert {s.shard_id: records(db, stream, s) for s in stream.shards} == before["payloads"]
         # New records continue above every number used before the restart.
         t = db.tables["t"]
-        for n in range(6):
-            await put(db, t, f"k{n}", "3")
-        new = [seq for s in stream.open for seq in seqs(db, s) if seq > before["top"]]
+        await put_keys(db, t, 6, "3")
+        new = [seq for seq in all_seqs(db, stream.open) if seq > before["top"]]
         assert len(new) == 6
-        older = [seq for s in stream.open for seq in seqs(db, s) if seq <= before["top"]]
+        older = [seq for seq in all_seqs(db, stream.open) if seq <= before["top"]]
         assert all(seq < min(new) for seq in older)
         # And new shards too.
         clock.advance(60)
@@ -551,13 +557,11 @@ def test_restart_after_everything_was_trimmed_resumes_above_every_number(
     before: dict[str, Any] = {}
 
     async def first_life(db: Database) -> None:
-        t = await db.create_table(definition("t"))
-        stream = db.streams.active[t.table_id]
-        for n in range(9):
-            await put(db, t, f"k{n}", "1")
+        t, stream = await stream_table(db, "t")
+        await put_keys(db, t, 9, "1")
         clock.advance(400)
-        for n in range(9):  # a second round, so the open shards hold the highest numbers
-            await put(db, t, f"k{n}", "2")
+        # A second round, so the open shards hold the highest numbers.
+        await put_keys(db, t, 9, "2")
         before["top"] = every_number(db)
         clock.advance(400)
         assert await trim(db) is False
@@ -576,7 +580,7 @@ def test_restart_after_everything_was_trimmed_resumes_above_every_number(
         assert stream.counter >= before["top"]
         t = db.tables["t"]
         await put(db, t, "k0", "3")
-        (new,) = [seq for s in stream.shards for seq in seqs(db, s)]
+        (new,) = all_seqs(db, stream.shards)
         assert new > before["top"]
         assert new + SEQ_BASE > SEQ_BASE + before["top"]
 
@@ -591,10 +595,8 @@ def test_restart_after_the_closed_parents_were_deleted(tmp_path: Path) -> None:
     before: dict[str, Any] = {}
 
     async def first_life(db: Database) -> None:
-        t = await db.create_table(definition("t"))
-        stream = db.streams.active[t.table_id]
-        for n in range(9):
-            await put(db, t, f"k{n}", "1")
+        t, stream = await stream_table(db, "t")
+        await put_keys(db, t, 9, "1")
         clock.advance(60)
         await rotate_due(db)
         before["top"] = every_number(db)
@@ -609,7 +611,7 @@ def test_restart_after_the_closed_parents_were_deleted(tmp_path: Path) -> None:
         (stream,) = db.streams.active.values()
         assert len(stream.shards) == 3
         await put(db, db.tables["t"], "k0", "2")
-        (new,) = [seq for s in stream.shards for seq in seqs(db, s)]
+        (new,) = all_seqs(db, stream.shards)
         assert new > before["top"]
 
     with_db(data, clock, second_life)
@@ -623,14 +625,12 @@ def test_labels_enabled_in_the_same_millisecond_are_bumped_per_table_name(tmp_pa
     clock = FakeClock(START)  # never moves: every stream is enabled in the same millisecond
 
     async def first_life(db: Database) -> None:
-        t = await db.create_table(definition("t"))
-        first = db.streams.active[t.table_id]
+        t, first = await stream_table(db, "t")
         await disable(db, t)
         await enable(db, t, "KEYS_ONLY")
         second = db.streams.active[t.table_id]
         await db.delete_table("t")
-        again = await db.create_table(definition("t"))  # a new incarnation of the same name
-        third = db.streams.active[again.table_id]
+        _, third = await stream_table(db, "t")  # a new incarnation of the same name
         other = await db.create_table(definition("u"))
         assert [first.label, second.label, third.label] == [
             "2025-11-26T12:00:00.000",
@@ -676,30 +676,24 @@ def test_a_rolled_back_capture_leaves_no_trace_in_the_shard_end(tmp_path: Path) 
     # storage error): its record is rolled back, so the shard's EndingSequenceNumber must
     # still be the last record that exists (stream-model.md section 1.4).
     clock = FakeClock(START)
-    config = replace(CONFIG, shards=1)
 
-    async def scenario() -> None:
-        db = await open_db(tmp_path / "data", clock, config)
-        try:
-            t = await db.create_table(definition("t"))
-            stream = db.streams.active[t.table_id]
-            (shard,) = stream.open
-            await put(db, t, "a", "1")
-            item = {"pk": {"S": "b"}, "v": {"S": "1"}}
+    async def scenario(db: Database) -> None:
+        t, stream = await stream_table(db, "t")
+        (shard,) = stream.open
+        await put(db, t, "a", "1")
+        item = {"pk": {"S": "b"}, "v": {"S": "1"}}
 
-            def failing(txn: WriteTxn) -> None:
-                write_one(txn, Mutation(t, key("b"), lambda old: item), db.capture)
-                raise Boom("after the capture")
+        def failing(txn: WriteTxn) -> None:
+            write_one(txn, Mutation(t, key("b"), lambda old: item), db.capture)
+            raise Boom("after the capture")
 
-            with pytest.raises(Boom):
-                await db.run(failing)
-            committed = seqs(db, shard)
-            assert len(committed) == 1
-            clock.advance(60)
-            await rotate_due(db)
-            assert shard.end == committed[-1]
-            assert db.storage.reader().shard_state(shard.key) == (committed[-1], 0)
-        finally:
-            db.close()
+        with pytest.raises(Boom):
+            await db.run(failing)
+        committed = seqs(db, shard)
+        assert len(committed) == 1
+        clock.advance(60)
+        await rotate_due(db)
+        assert shard.end == committed[-1]
+        assert db.storage.reader().shard_state(shard.key) == (committed[-1], 0)
 
-    asyncio.run(scenario())
+    with_db(tmp_path / "data", clock, scenario, ONE_SHARD)
