@@ -12,6 +12,7 @@ from loadgen import WrkResult
 OP_NAMES = {"put": "PutItem", "get": "GetItem", "query": "Query"}
 PEERS = ("dynalite", "moto")
 TARGET_CONNECTIONS = 64
+LEFT_COLUMNS = ("op", "server", "target", "endpoint", "phase", "check")
 CPU_TARGET_US = 60.0
 
 
@@ -185,28 +186,34 @@ def _plain(title: str, header: list[str], rows: list[list[str]]) -> str:
 
 
 def _numeric(cell: str) -> bool:
-    bare = cell.removesuffix(" us").rstrip("x%").replace(",", "").replace(".", "", 1)
+    # First word only: "12.5 us", "0.31 / 1.20" and "1,234 rec/s" are numbers with a suffix.
+    bare = cell.split(" ")[0].rstrip("x%").replace(",", "").replace(".", "", 1).lstrip("-")
     return cell == "-" or bare.isdigit()
 
 
 def render(results: list[Measurement], use_rich: bool = True) -> None:
+    render_tables(tables(results), use_rich)
+
+
+Table = tuple[str, list[str], list[list[str]]]
+
+
+def render_tables(all_tables: list[Table], use_rich: bool = True) -> None:
     if use_rich and importlib.util.find_spec("rich") is not None:
         console = importlib.import_module("rich.console").Console()
         if not console.is_terminal:
-            console.width = max(console.width, 120)  # piped output: don't squeeze the tables
+            console.width = max(console.width, 150)  # piped output: don't squeeze the tables
         table_cls = importlib.import_module("rich.table").Table
-        for title, header, rows in tables(results):
+        for title, header, rows in all_tables:
             table = table_cls(title=title, title_justify="left")
             for col in header:
-                table.add_column(
-                    col, justify="left" if col in ("op", "server", "target") else "right"
-                )
+                table.add_column(col, justify="left" if col in LEFT_COLUMNS else "right")
             for row in rows:
                 styled = [_style(c) for c in row]
                 table.add_row(*styled)
             console.print(table)
         return
-    for title, header, rows in tables(results):
+    for title, header, rows in all_tables:
         print(_plain(title, header, rows))
 
 

@@ -1,8 +1,13 @@
-"""One-command benchmark: Rivulet vs dynalite vs moto on PutItem, GetItem and Query, driven by wrk."""
+"""One-command benchmark of Rivulet against its peers, in two suites.
+
+data:    Rivulet vs dynalite vs moto on PutItem, GetItem and Query, driven by wrk.
+streams: Rivulet vs moto on DynamoDB Streams: drain records/s and put->visible latency.
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import json
 import os
@@ -14,9 +19,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import streamreport
 from dataset import prepare
 from loadgen import OPS, WrkResult, run_wrk, script_args
-from report import Measurement, render, to_json
+from report import Measurement, render, render_tables, to_json
 from servers import (
     DYNALITE_CLI,
     ENSURE,
@@ -25,8 +31,13 @@ from servers import (
     Server,
     ensure_wrk,
     log,
+    rivulet_has_streams,
     start_server,
 )
+from streambench import DrainResult, LatencyResult, StreamConfig, bench_streams
+
+SUITES = ("data", "streams")
+STREAM_SERVERS = ("rivulet", "moto")  # dynalite has no Streams API
 
 MIN_REQUESTS_PER_CONNECTION = 2
 SLOW_DURATION = 20.0
@@ -56,7 +67,12 @@ def _int_csv(text: str) -> list[int]:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--suite", type=_csv(SUITES), default=list(SUITES), help="data,streams (default: both)"
+    )
     parser.add_argument("--servers", type=_csv(SERVER_NAMES), default=list(SERVER_NAMES))
     parser.add_argument("--ops", type=_csv(OPS), default=list(OPS))
     parser.add_argument("--connections", type=_int_csv, default=[1, 16, 64])
@@ -71,6 +87,56 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=shlex.split,
         default=[],
         help="extra `rivulet serve` flags, e.g. '--durability normal'",
+    )
+    streams = parser.add_argument_group("streams suite")
+    streams.add_argument(
+        "--stream-items", type=int, default=50_000, help="items preloaded for the drain"
+    )
+    streams.add_argument("--stream-limit", type=int, default=1000, help="GetRecords Limit")
+    streams.add_argument(
+        "--drain-readers",
+        type=int,
+        default=0,
+        help="shards read concurrently during the drain (0: all shards at once)",
+    )
+    streams.add_argument(
+        "--drain-passes",
+        type=int,
+        default=5,
+        help="times the stream is drained; the median pass is reported (one if a pass takes >5s)",
+    )
+    streams.add_argument(
+        "--drain-parse",
+        action="store_true",
+        help="timed drain readers parse every page with orjson (default: count records with "
+        "byte searches; every page is parsed and checked after the clock stops either way)",
+    )
+    streams.add_argument(
+        "--stream-rate", type=float, default=200.0, help="PutItem/s during the latency run"
+    )
+    streams.add_argument(
+        "--stream-duration", type=float, default=10.0, help="measured seconds of the latency run"
+    )
+    streams.add_argument(
+        "--stream-warmup", type=float, default=1.0, help="unmeasured seconds of puts first"
+    )
+    streams.add_argument(
+        "--stream-baseline",
+        type=float,
+        default=5.0,
+        help="seconds of the same PutItems before the readers start, for their latency alone (0: skip)",
+    )
+    streams.add_argument(
+        "--poll-interval",
+        type=float,
+        default=0.0,
+        help="ms a latency reader sleeps after an empty GetRecords (0: re-poll at once)",
+    )
+    streams.add_argument(
+        "--streams-endpoint",
+        choices=("streams", "main"),
+        default="streams",
+        help="Rivulet port the stream readers use: the dedicated streams listener or the main one",
     )
     parser.add_argument("--json", type=Path, default=None, help="also write results as JSON here")
     parser.add_argument(
@@ -147,11 +213,11 @@ def _version(dist: str) -> str | None:
         return None
 
 
-def environment(wrk: str, servers: list[str]) -> dict[str, Any]:
-    wrk_version = subprocess.run([wrk, "-v"], capture_output=True, text=True, check=False)
-    versions: dict[str, str | None] = {
-        "wrk": (wrk_version.stdout or wrk_version.stderr).split("\n")[0]
-    }
+def environment(wrk: str | None, servers: list[str]) -> dict[str, Any]:
+    versions: dict[str, str | None] = {}
+    if wrk is not None:
+        wrk_version = subprocess.run([wrk, "-v"], capture_output=True, text=True, check=False)
+        versions["wrk"] = (wrk_version.stdout or wrk_version.stderr).split("\n")[0]
     if "rivulet" in servers:
         versions["rivulet"] = _version("rivulet")
     if "moto" in servers:
@@ -172,40 +238,106 @@ def environment(wrk: str, servers: list[str]) -> dict[str, Any]:
     }
 
 
+def stream_config(args: argparse.Namespace) -> StreamConfig:
+    return StreamConfig(
+        items=args.stream_items,
+        limit=args.stream_limit,
+        drain_readers=args.drain_readers,
+        drain_passes=max(1, args.drain_passes),
+        parse=args.drain_parse,
+        rate=args.stream_rate,
+        duration=args.stream_duration,
+        warmup=args.stream_warmup,
+        baseline=args.stream_baseline,
+        poll_interval=args.poll_interval / 1000,
+        endpoint=args.streams_endpoint,
+    )
+
+
+def stream_servers(servers: list[str]) -> list[str]:
+    chosen = []
+    for name in servers:
+        if name not in STREAM_SERVERS:
+            log(f"streams suite: skipping {name} (no DynamoDB Streams API)")
+        elif name == "rivulet" and not rivulet_has_streams():
+            log("streams suite: skipping rivulet (`rivulet serve` has no --stream-shards yet)")
+        else:
+            chosen.append(name)
+    return chosen
+
+
+def run_streams(
+    names: list[str], args: argparse.Namespace
+) -> tuple[list[DrainResult], list[LatencyResult]]:
+    cfg = stream_config(args)
+    drains, latencies = [], []
+    for name in names:
+        server = start_server(name, args.rivulet_args if name == "rivulet" else None)
+        try:
+            drain, latency = bench_streams(server, cfg)
+        finally:
+            server.stop()
+        drains.append(drain)
+        latencies.append(latency)
+    return drains, latencies
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     results: list[Measurement] = []
+    meta: dict[str, Any] = {}
     try:
-        wrk = ensure_wrk()
+        needed = set(args.servers) if "data" in args.suite else set()
+        if "streams" in args.suite:
+            needed |= set(args.servers) & set(STREAM_SERVERS)
         for name in args.servers:
-            ENSURE[name]()
-        meta = environment(wrk, args.servers)
-        meta["config"] = {
-            k: getattr(args, k)
-            for k in (
-                "servers",
-                "ops",
-                "connections",
-                "duration",
-                "warmup",
-                "partitions",
-                "items",
-                "rivulet_args",
+            if name in needed:
+                ENSURE[name]()
+        if "data" in args.suite:
+            results = run_data(args, meta)
+            render(results, use_rich=not args.plain)
+        if "streams" in args.suite:
+            names = stream_servers(args.servers)
+            if not meta:
+                meta.update(environment(None, names))
+            drains, latencies = run_streams(names, args)
+            render_tables(streamreport.tables(drains, latencies), use_rich=not args.plain)
+            meta["streams"] = streamreport.to_json(
+                drains, latencies, {"servers": names, **dataclasses.asdict(stream_config(args))}
             )
-        }
-        for name in args.servers:
-            bench_server(name, wrk, args, results)
     except BenchError as exc:
         log(f"FAILED: {exc}")
         return 1
     except KeyboardInterrupt:
         log("interrupted")
         return 130
-    render(results, use_rich=not args.plain)
     if args.json:
-        args.json.write_text(json.dumps(to_json(results, meta), indent=2) + "\n")
+        out = to_json(results, meta) if "data" in args.suite else meta
+        args.json.write_text(json.dumps(out, indent=2) + "\n")
         log(f"wrote {args.json}")
     return 0
+
+
+def run_data(args: argparse.Namespace, meta: dict[str, Any]) -> list[Measurement]:
+    results: list[Measurement] = []
+    wrk = ensure_wrk()
+    meta.update(environment(wrk, args.servers))
+    meta["config"] = {
+        k: getattr(args, k)
+        for k in (
+            "servers",
+            "ops",
+            "connections",
+            "duration",
+            "warmup",
+            "partitions",
+            "items",
+            "rivulet_args",
+        )
+    }
+    for name in args.servers:
+        bench_server(name, wrk, args, results)
+    return results
 
 
 if __name__ == "__main__":

@@ -68,21 +68,53 @@ def ensure_moto() -> None:
         raise BenchError("pip install 'moto[server]' failed")
 
 
+REPO_DIR = BENCH_DIR.parent
+
+
 def rivulet_command() -> list[str]:
     # Prefer the console script next to this interpreter: pyenv shims would add a hop.
     local = Path(sys.executable).parent / "rivulet"
     exe = str(local) if local.exists() else shutil.which("rivulet")
-    if exe is None:
-        raise BenchError("rivulet is not installed (pip install -e . in the repo)")
-    return [exe]
+    if exe is not None:
+        return [exe]
+    if (REPO_DIR / "rivulet" / "__main__.py").exists():
+        # Not installed: run the checkout's package (server_env puts it on PYTHONPATH).
+        return [sys.executable, "-m", "rivulet"]
+    raise BenchError("rivulet is not installed (pip install -e . in the repo)")
+
+
+def server_env() -> dict[str, str]:
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY="secret")
+    path = env.get("PYTHONPATH")
+    env["PYTHONPATH"] = f"{REPO_DIR}{os.pathsep}{path}" if path else str(REPO_DIR)
+    return env
+
+
+_SERVE_HELP: list[str] = []
+
+
+def rivulet_serve_help() -> str:
+    """`rivulet serve --help`, run once: tells which optional flags this build has."""
+    if not _SERVE_HELP:
+        probe = subprocess.run(
+            [*rivulet_command(), "serve", "--help"],
+            check=False,
+            capture_output=True,
+            text=True,
+            env=server_env(),
+        )
+        if probe.returncode != 0:
+            raise BenchError(f"`rivulet serve --help` failed:\n{probe.stderr.strip()[-2000:]}")
+        _SERVE_HELP.append(probe.stdout)
+    return _SERVE_HELP[0]
+
+
+def rivulet_has_streams() -> bool:
+    return "--stream-shards" in rivulet_serve_help()
 
 
 def ensure_rivulet() -> None:
-    probe = subprocess.run(
-        [*rivulet_command(), "serve", "--help"], check=False, capture_output=True, text=True
-    )
-    if probe.returncode != 0:
-        raise BenchError(f"`rivulet serve --help` failed:\n{probe.stderr.strip()[-2000:]}")
+    rivulet_serve_help()
 
 
 ENSURE: dict[str, Callable[[], None]] = {
@@ -99,8 +131,12 @@ def free_port() -> int:
         return port
 
 
-def server_command(name: str, port: int, data_dir: Path, extra: list[str]) -> list[str]:
+def server_command(
+    name: str, port: int, data_dir: Path, extra: list[str], streams_port: int | None = None
+) -> list[str]:
     if name == "rivulet":
+        # The dedicated streams listener defaults to 8001, which may be taken: always pick one.
+        streams = ["--streams-port", str(streams_port)] if streams_port is not None else []
         return [
             *rivulet_command(),
             "serve",
@@ -110,6 +146,7 @@ def server_command(name: str, port: int, data_dir: Path, extra: list[str]) -> li
             str(port),
             "--data-dir",
             str(data_dir),
+            *streams,
             *extra,
         ]
     if name == "dynalite":
@@ -140,6 +177,7 @@ class Server:
     log_path: Path
     workdir: Path
     log_file: BinaryIO
+    streams_port: int | None = None  # Rivulet's dedicated streams listener, when it has one
 
     @property
     def url(self) -> str:
@@ -190,11 +228,16 @@ def start_server(
     data_dir = workdir / "data"
     data_dir.mkdir()
     port = free_port()
+    streams_port = None
+    if name == "rivulet" and "--streams-port" in rivulet_serve_help():
+        streams_port = free_port()
+        while streams_port == port:
+            streams_port = free_port()
     log_path = workdir / "server.log"
     log_file = log_path.open("wb")
-    cmd = server_command(name, port, data_dir, extra_args or [])
+    cmd = server_command(name, port, data_dir, extra_args or [], streams_port)
     log(f"starting {name}: {' '.join(cmd)}")
-    env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY="secret")
+    env = server_env()
     proc = subprocess.Popen(
         cmd,
         stdin=subprocess.DEVNULL,
@@ -203,7 +246,7 @@ def start_server(
         env=env,
         cwd=workdir,
     )
-    server = Server(name, port, proc, log_path, workdir, log_file)
+    server = Server(name, port, proc, log_path, workdir, log_file, streams_port)
     try:
         wait_until_answers(server, ready_timeout)
     except BaseException:
