@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from rivulet import __version__
+from rivulet.cli_options import data_dir_option
 from rivulet.config import Settings
 from rivulet.keys_cli import keys
 from rivulet.tail import tail
@@ -61,14 +62,7 @@ def main() -> None:
     envvar="RIVULET_PORT",
     help="Port to listen on.",
 )
-@click.option(
-    "--data-dir",
-    default="rivulet-data",
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    envvar="RIVULET_DATA_DIR",
-    help="Where the SQLite database lives.",
-)
+@data_dir_option("Where the SQLite database lives.")
 @click.option(
     "--log-level",
     default="info",

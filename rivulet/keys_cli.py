@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from rivulet.cli_options import data_dir_option
 from rivulet.engine.keyring import (
     ENV_MASTER_KEY,
     ENV_MASTER_KEY_FILE,
@@ -33,14 +34,7 @@ def keys() -> None:
 
 
 @keys.command()
-@click.option(
-    "--data-dir",
-    default="rivulet-data",
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    envvar="RIVULET_DATA_DIR",
-    help="The server's data directory.",
-)
+@data_dir_option("The server's data directory.")
 @click.option(
     "--master-key-file",
     type=click.Path(dir_okay=False, path_type=Path),

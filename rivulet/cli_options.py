@@ -1,0 +1,21 @@
+"""Options shared by several `rivulet` commands, so they read the same flags and variables."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+
+def data_dir_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`--data-dir` / RIVULET_DATA_DIR: where `rivulet serve` keeps its SQLite database."""
+    return click.option(
+        "--data-dir",
+        default="rivulet-data",
+        show_default=True,
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar="RIVULET_DATA_DIR",
+        help=help,
+    )
