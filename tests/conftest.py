@@ -84,14 +84,18 @@ class RunningServer:
 
 
 def start_server(
-    data_dir: Path, *extra: str, port: int | None = None, streams_port: int | None = None
+    data_dir: Path,
+    *extra: str,
+    port: int | None = None,
+    streams_port: int | None = None,
+    env: dict[str, str] | None = None,
 ) -> RunningServer:
     """Start `rivulet serve` on free ports (the main one and the dedicated streams listener)."""
     port = port or free_port()
     streams_port = streams_port or free_port()
     log_path = data_dir.parent / f"server-{port}-{uuid.uuid4().hex[:6]}.log"
     log_file = open(log_path, "wb")  # noqa: SIM115 - kept open for the child's lifetime
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     process = subprocess.Popen(
         [
             sys.executable,

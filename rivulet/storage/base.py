@@ -95,6 +95,37 @@ class RecordRow:
     payload: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class TriggerRow:
+    uuid: str
+    name: str
+    settings: bytes  # orjson of the trigger's snake_case settings
+    origin: str  # "config" (declared in a --config file) or "api"
+    stream_id: int | None  # the bound stream; None until the table has one
+    state: str  # "Enabled" | "Disabled"
+    reason: str  # StateTransitionReason
+    created_at: float  # LATEST means "after this": a stream created later is read from its start
+    modified_at: float
+    last_result: str  # LastProcessingResult
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointRow:
+    uuid: str
+    shard_key: int
+    seq: int  # last record processed, skipped or discarded; 0 before the first
+    done: bool  # the (closed) shard is fully processed: its children may start
+    window: bytes | None  # tumbling-window state (orjson), None when not windowing
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseRow:
+    uuid: str
+    shard_key: int
+    owner: str
+    expires: float
+
+
 class WriteTxn(Protocol):
     """Operations available to a job inside a write transaction."""
 
@@ -205,6 +236,34 @@ class WriteTxn(Protocol):
     def trim_records(self, shard_key: int, upto_seq: int) -> None:
         """Delete the shard's records with seq <= upto_seq and remember the trim point."""
 
+    # Triggers --------------------------------------------------------------------------------
+    def put_trigger(self, row: TriggerRow) -> None:
+        """Insert or replace a trigger (by uuid; names are unique)."""
+
+    def delete_trigger(self, uuid: str) -> None:
+        """Remove a trigger with its checkpoints, leases and figures."""
+
+    def set_checkpoint(
+        self, uuid: str, shard_key: int, seq: int, done: bool, window: bytes | None
+    ) -> None: ...
+
+    def delete_checkpoint(self, uuid: str, shard_key: int) -> None: ...
+
+    def take_lease(self, uuid: str, shard_key: int, owner: str, now: float, ttl: float) -> bool:
+        """Take or renew the shard's lease for `owner` until now + ttl. False while another
+        owner holds an unexpired lease: two runtimes never process one shard at once."""
+
+    def holds_lease(self, uuid: str, shard_key: int, owner: str, now: float) -> bool:
+        """Checked in the job that commits a checkpoint, so an owner whose lease was taken over
+        cannot move the new owner's checkpoint."""
+
+    def release_lease(self, uuid: str, shard_key: int, owner: str) -> None: ...
+
+    def add_trigger_figures(
+        self, uuid: str, counts: dict[str, int], latest: dict[str, Any]
+    ) -> None:
+        """Add `counts` to the trigger's cumulative counters and overwrite the `latest` values."""
+
 
 class Reader(Protocol):
     """Read access to committed data. Point reads and `get_items` are one snapshot; Query/Scan
@@ -284,6 +343,19 @@ class Reader(Protocol):
 
     def record_at_time(self, shard_key: int, created_ms: int) -> int | None:
         """The sequence number of the shard's first record created at or after created_ms."""
+
+    def triggers(self) -> list[TriggerRow]: ...
+
+    def checkpoints(self, uuid: str) -> list[CheckpointRow]: ...
+
+    def leases(self, uuid: str) -> list[LeaseRow]: ...
+
+    def trigger_figures(self, uuid: str) -> dict[str, Any]:
+        """The counters and latest values of add_trigger_figures ({} before the first)."""
+
+    def data_version(self) -> int:
+        """Changes whenever another connection or process commits: a cheap change signal for
+        trigger workers running beside the server."""
 
 
 class Storage(Protocol):

@@ -76,6 +76,39 @@ CREATE TABLE IF NOT EXISTS records (
     payload   BLOB NOT NULL,
     PRIMARY KEY (shard_key, seq)
 ) WITHOUT ROWID;
+-- Triggers (event source mappings): settings, per-shard checkpoints, per-shard leases that keep
+-- two runtimes (serve and workers) off one shard, and cumulative figures for status/metrics.
+CREATE TABLE IF NOT EXISTS triggers (
+    uuid        TEXT PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    settings    BLOB NOT NULL,
+    origin      TEXT NOT NULL,
+    stream_id   INTEGER,
+    state       TEXT NOT NULL,
+    reason      TEXT NOT NULL,
+    created_at  REAL NOT NULL,
+    modified_at REAL NOT NULL,
+    last_result TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS trigger_checkpoints (
+    uuid      TEXT NOT NULL,
+    shard_key INTEGER NOT NULL,
+    seq       INTEGER NOT NULL,
+    done      INTEGER NOT NULL,
+    window    BLOB,
+    PRIMARY KEY (uuid, shard_key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS trigger_leases (
+    uuid      TEXT NOT NULL,
+    shard_key INTEGER NOT NULL,
+    owner     TEXT NOT NULL,
+    expires   REAL NOT NULL,
+    PRIMARY KEY (uuid, shard_key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS trigger_figures (
+    uuid    TEXT PRIMARY KEY,
+    figures BLOB NOT NULL
+);
 """
 
 GET_ITEM = "SELECT item FROM items WHERE table_id=? AND hash=? AND pk=? AND sk=?"
@@ -137,6 +170,21 @@ RECORD_AT_TIME = "SELECT seq FROM records WHERE shard_key=? AND created>=? ORDER
 OLDEST_RECORDS = "SELECT seq, created FROM records WHERE shard_key=? ORDER BY seq LIMIT ?"
 TRIM_RECORDS = "DELETE FROM records WHERE shard_key=? AND seq<=?"
 SET_TRIMMED = "UPDATE shards SET trimmed_seq=max(trimmed_seq, ?) WHERE shard_key=?"
+PUT_TRIGGER = "INSERT OR REPLACE INTO triggers VALUES (?,?,?,?,?,?,?,?,?,?)"
+ALL_TRIGGERS = "SELECT * FROM triggers ORDER BY name"
+DELETE_TRIGGER = "DELETE FROM triggers WHERE uuid=?"
+DELETE_TRIGGER_CHECKPOINTS = "DELETE FROM trigger_checkpoints WHERE uuid=?"
+DELETE_TRIGGER_LEASES = "DELETE FROM trigger_leases WHERE uuid=?"
+DELETE_TRIGGER_FIGURES = "DELETE FROM trigger_figures WHERE uuid=?"
+SET_CHECKPOINT = "INSERT OR REPLACE INTO trigger_checkpoints VALUES (?,?,?,?,?)"
+DELETE_CHECKPOINT = "DELETE FROM trigger_checkpoints WHERE uuid=? AND shard_key=?"
+CHECKPOINTS = "SELECT uuid, shard_key, seq, done, window FROM trigger_checkpoints WHERE uuid=?"
+GET_LEASE = "SELECT owner, expires FROM trigger_leases WHERE uuid=? AND shard_key=?"
+SET_LEASE = "INSERT OR REPLACE INTO trigger_leases VALUES (?,?,?,?)"
+RELEASE_LEASE = "DELETE FROM trigger_leases WHERE uuid=? AND shard_key=? AND owner=?"
+LEASES = "SELECT uuid, shard_key, owner, expires FROM trigger_leases WHERE uuid=?"
+GET_FIGURES = "SELECT figures FROM trigger_figures WHERE uuid=?"
+SET_FIGURES = "INSERT OR REPLACE INTO trigger_figures VALUES (?,?)"
 GET_META = "SELECT value FROM meta WHERE key=?"
 SET_META = "INSERT OR REPLACE INTO meta(key, value) VALUES (?,?)"
 

@@ -14,12 +14,15 @@ from typing import Any, TypeVar
 import orjson
 
 from rivulet.storage.base import (
+    CheckpointRow,
+    LeaseRow,
     RecordRow,
     ShardRow,
     StorageError,
     StoredItem,
     StreamRow,
     TableRow,
+    TriggerRow,
 )
 from rivulet.storage.sqlite import schema as q
 from rivulet.storage.sqlite.writer import Job, Writer
@@ -167,6 +170,64 @@ class SqliteTxn:
     def trim_records(self, shard_key: int, upto_seq: int) -> None:
         self._conn.execute(q.TRIM_RECORDS, (shard_key, upto_seq))
         self._conn.execute(q.SET_TRIMMED, (upto_seq, shard_key))
+
+    def put_trigger(self, row: TriggerRow) -> None:
+        self._conn.execute(
+            q.PUT_TRIGGER,
+            (
+                row.uuid,
+                row.name,
+                row.settings,
+                row.origin,
+                row.stream_id,
+                row.state,
+                row.reason,
+                row.created_at,
+                row.modified_at,
+                row.last_result,
+            ),
+        )
+
+    def delete_trigger(self, uuid: str) -> None:
+        for sql in (
+            q.DELETE_TRIGGER,
+            q.DELETE_TRIGGER_CHECKPOINTS,
+            q.DELETE_TRIGGER_LEASES,
+            q.DELETE_TRIGGER_FIGURES,
+        ):
+            self._conn.execute(sql, (uuid,))
+
+    def set_checkpoint(
+        self, uuid: str, shard_key: int, seq: int, done: bool, window: bytes | None
+    ) -> None:
+        self._conn.execute(q.SET_CHECKPOINT, (uuid, shard_key, seq, int(done), window))
+
+    def delete_checkpoint(self, uuid: str, shard_key: int) -> None:
+        self._conn.execute(q.DELETE_CHECKPOINT, (uuid, shard_key))
+
+    def take_lease(self, uuid: str, shard_key: int, owner: str, now: float, ttl: float) -> bool:
+        row = self._conn.execute(q.GET_LEASE, (uuid, shard_key)).fetchone()
+        if row is not None and row[0] != owner and row[1] > now:
+            return False
+        self._conn.execute(q.SET_LEASE, (uuid, shard_key, owner, now + ttl))
+        return True
+
+    def holds_lease(self, uuid: str, shard_key: int, owner: str, now: float) -> bool:
+        row = self._conn.execute(q.GET_LEASE, (uuid, shard_key)).fetchone()
+        return row is not None and row[0] == owner and row[1] > now
+
+    def release_lease(self, uuid: str, shard_key: int, owner: str) -> None:
+        self._conn.execute(q.RELEASE_LEASE, (uuid, shard_key, owner))
+
+    def add_trigger_figures(
+        self, uuid: str, counts: dict[str, int], latest: dict[str, Any]
+    ) -> None:
+        row = self._conn.execute(q.GET_FIGURES, (uuid,)).fetchone()
+        figures: dict[str, Any] = {} if row is None else orjson.loads(row[0])
+        for name, n in counts.items():
+            figures[name] = figures.get(name, 0) + n
+        figures.update(latest)
+        self._conn.execute(q.SET_FIGURES, (uuid, orjson.dumps(figures)))
 
 
 def _range_sql(
@@ -371,6 +432,23 @@ class SqliteReader:
     def record_at_time(self, shard_key: int, created_ms: int) -> int | None:
         row = _fetch_one(self._conn, q.RECORD_AT_TIME, (shard_key, created_ms))
         return None if row is None else row[0]
+
+    def triggers(self) -> list[TriggerRow]:
+        return [TriggerRow(*row) for row in _fetch(self._conn, q.ALL_TRIGGERS, ())]
+
+    def checkpoints(self, uuid: str) -> list[CheckpointRow]:
+        rows = _fetch(self._conn, q.CHECKPOINTS, (uuid,))
+        return [CheckpointRow(u, k, seq, bool(done), w) for u, k, seq, done, w in rows]
+
+    def leases(self, uuid: str) -> list[LeaseRow]:
+        return [LeaseRow(*row) for row in _fetch(self._conn, q.LEASES, (uuid,))]
+
+    def trigger_figures(self, uuid: str) -> dict[str, Any]:
+        row = _fetch_one(self._conn, q.GET_FIGURES, (uuid,))
+        return {} if row is None else dict(orjson.loads(row[0]))
+
+    def data_version(self) -> int:
+        return int(_fetch_one(self._conn, "PRAGMA data_version", ())[0])
 
 
 class SqliteStorage:
