@@ -1,0 +1,1 @@
+"""Real handler modules and commands the invoker tests run (as `triggers.handlers.<module>`)."""
