@@ -117,6 +117,9 @@ class StreamManager:
         self.iterator_key = b""
         self._touched: set[int] = set()  # streams written by the group being committed
         self._waiters: dict[int, asyncio.Event] = {}
+        # Commits seen per stream (event loop thread): a reader notes it before reading, so a
+        # commit landing between its read and its wait is not missed.
+        self.commits: dict[int, int] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # Startup -----------------------------------------------------------------------------------
@@ -331,6 +334,7 @@ class StreamManager:
 
     def _wake(self, stream_ids: set[int]) -> None:
         for sid in stream_ids:
+            self.commits[sid] = self.commits.get(sid, 0) + 1
             event = self._waiters.pop(sid, None)
             if event is not None:
                 event.set()
