@@ -7,17 +7,25 @@ import contextlib
 import logging
 
 from rivulet.api.context import ApiContext
+from rivulet.api.event_source_mappings import event_source_mapping_api
 from rivulet.api.registry import operations, streams_operations
 from rivulet.config import Settings
 from rivulet.core.clock import Clock
 from rivulet.engine.database import Database
-from rivulet.engine.keyring import KeyringError, load_master_key, open_keyring
+from rivulet.engine.keyring import Keyring, KeyringError, load_master_key, open_keyring
 from rivulet.engine.streams import StreamConfig, run_maintenance
 from rivulet.engine.ttl import run_sweeper
 from rivulet.errors import ConfigurationError
 from rivulet.protocol.asgi import WireApp
 from rivulet.storage.base import StorageError
 from rivulet.storage.sqlite import SqliteStorage
+from rivulet.triggers.admin import TriggerAdmin
+from rivulet.triggers.config import TriggerConfig, TriggerConfigError, load_config_file
+from rivulet.triggers.item_sinks import EngineItemSink
+from rivulet.triggers.metrics import metrics_page
+from rivulet.triggers.runtime import RuntimeSettings, TriggerRuntime
+from rivulet.triggers.source import CommitSignal, StreamSource
+from rivulet.triggers.store import TriggerStore
 
 log = logging.getLogger("rivulet")
 
@@ -42,8 +50,14 @@ class Server:
         )
         self.api = ApiContext(self.db, settings)
         self.app = WireApp(
-            operations(self.api), settings.region, on_startup=self.start, on_shutdown=self.stop
+            operations(self.api),
+            settings.region,
+            on_startup=self.start,
+            on_shutdown=self.stop,
+            pages={"/metrics": metrics_page(lambda: self.api.triggers)},
+            rest=event_source_mapping_api(self.api),
         )
+        self.runtime: TriggerRuntime | None = None
         self.streams_app = WireApp(streams_operations(self.api), settings.region)
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -55,11 +69,20 @@ class Server:
                 self.settings.data_dir, self.settings.master_key_file, self.settings.master_key
             )
             keyring = open_keyring(self.db.storage, master)
+            configs = (
+                None
+                if self.settings.trigger_config is None
+                else load_config_file(self.settings.trigger_config)
+            )
         except (StorageError, ValueError, KeyringError) as exc:
             self.db.close()
             raise ConfigurationError(str(exc)) from exc
+        except TriggerConfigError as exc:
+            self.db.close()
+            raise ConfigurationError(exc.message) from exc
         self.db.bind_loop(loop)
         self.db.streams.open(keyring, loop)
+        await self._start_triggers(keyring, configs)
         self._tasks.append(asyncio.create_task(run_sweeper(self.db, self.settings.ttl_interval)))
         self._tasks.append(asyncio.create_task(run_maintenance(self.db.streams, self.db.run)))
         log.info(
@@ -69,7 +92,42 @@ class Server:
             keyring.master.describe(),
         )
 
+    async def _start_triggers(self, keyring: Keyring, configs: list[TriggerConfig] | None) -> None:
+        settings = self.settings
+        storage = self.db.storage
+        source = StreamSource(
+            storage,
+            # Reopened when a record names a data key added after start (keys rotate).
+            lambda: open_keyring(storage, keyring.master),
+            CommitSignal(self.db.streams),
+            settings.region,
+            settings.account_id,
+        )
+        runtime = TriggerRuntime(
+            TriggerStore(storage, self.db.run),
+            source,
+            RuntimeSettings(
+                data_dir=settings.data_dir,
+                region=settings.region,
+                account_id=settings.account_id,
+                lease_ttl=settings.lease_ttl,
+                endpoint_url=f"http://{settings.host}:{settings.port}",
+                process=settings.run_triggers,
+            ),
+            self.db.clock,
+            EngineItemSink(self.db),
+        )
+        admin = TriggerAdmin(runtime, self.db.clock)
+        if configs is not None:
+            await admin.apply_config(configs, source=str(self.settings.trigger_config))
+        await runtime.start()
+        self.runtime = runtime
+        self.api.triggers = admin
+
     async def stop(self) -> None:
+        if self.runtime is not None:
+            await self.runtime.stop()
+            self.runtime = None
         for task in self._tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

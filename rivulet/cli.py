@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import re
 import signal
 from collections.abc import Generator
@@ -15,10 +16,11 @@ from typing import Any
 import click
 
 from rivulet import __version__
-from rivulet.cli_options import data_dir_option
+from rivulet.cli_options import data_dir_option, import_from_cwd
 from rivulet.config import Settings
 from rivulet.keys_cli import keys
 from rivulet.tail import tail
+from rivulet.triggers_cli import triggers, worker
 
 _UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
@@ -141,6 +143,30 @@ def main() -> None:
     help="Master key (base64 of 32 bytes) for stream encryption at rest. Default: "
     "RIVULET_MASTER_KEY, else <data-dir>/master.key, generated on first start.",
 )
+@click.option(
+    "--config",
+    "trigger_config",
+    default=None,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    envvar="RIVULET_CONFIG",
+    help="TOML file of [[triggers]]: created, updated or removed to match at every start.",
+)
+@click.option(
+    "--triggers/--no-triggers",
+    "run_triggers",
+    default=True,
+    show_default=True,
+    envvar="RIVULET_TRIGGERS",
+    help="Run triggers in this process (--no-triggers: `rivulet worker` processes run them).",
+)
+@click.option(
+    "--lease-ttl",
+    default="10s",
+    show_default=True,
+    type=Duration(),
+    envvar="RIVULET_LEASE_TTL",
+    help="A trigger runtime that stops renewing its shard leases loses them after this long.",
+)
 def serve(
     host: str,
     port: int,
@@ -155,13 +181,16 @@ def serve(
     stream_retention: float,
     trim_interval: float,
     master_key_file: Path | None,
+    trigger_config: Path | None,
+    run_triggers: bool,
+    lease_ttl: float,
 ) -> None:
     """Start the server (stops cleanly on SIGINT/SIGTERM)."""
-    import os
-
     import uvicorn
 
     from rivulet.app import Server
+
+    import_from_cwd()
 
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -181,6 +210,9 @@ def serve(
         trim_interval=trim_interval,
         master_key_file=master_key_file,
         master_key=os.environ.get("RIVULET_MASTER_KEY"),
+        trigger_config=trigger_config,
+        run_triggers=run_triggers,
+        lease_ttl=lease_ttl,
     )
     server = Server(settings)
     common: dict[str, Any] = {
@@ -243,3 +275,5 @@ def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
 
 main.add_command(keys)
 main.add_command(tail)
+main.add_command(triggers)
+main.add_command(worker)

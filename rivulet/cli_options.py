@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,3 +21,10 @@ def data_dir_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., A
         envvar="RIVULET_DATA_DIR",
         help=help,
     )
+
+
+def import_from_cwd() -> None:
+    """Python trigger functions import from the directory the server was started in, as with
+    `python -m`: the console script alone does not put it on the path."""
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())

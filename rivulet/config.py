@@ -26,3 +26,6 @@ class Settings:
     trim_interval: float = 60.0
     master_key_file: Path | None = None
     master_key: str | None = None  # base64, from RIVULET_MASTER_KEY only (never a CLI flag)
+    trigger_config: Path | None = None  # TOML file of [[triggers]] (--config)
+    run_triggers: bool = True  # False when `rivulet worker` processes run them instead
+    lease_ttl: float = 10.0

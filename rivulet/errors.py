@@ -121,6 +121,23 @@ class TrimmedDataAccessException(DynamoError):
     default_message = "The data you are trying to access has been trimmed."
 
 
+LAMBDA = "com.amazonaws.lambda#"
+
+
+class TriggerError(DynamoError):
+    """Errors of the trigger control plane carry AWS Lambda's error codes (triggers.md 2)."""
+
+    prefix = LAMBDA
+
+    def __init__(self, type_name: str, message: str) -> None:
+        super().__init__(message)
+        self._type_name = type_name
+
+    @property
+    def type_name(self) -> str:
+        return self._type_name
+
+
 class InternalServerError(DynamoError):
     status = 500
     default_message = "The server encountered an internal error trying to fulfill the request."

@@ -29,6 +29,7 @@ from rivulet.api.tag_resource import tag_resource
 from rivulet.api.time_to_live import describe_time_to_live, update_time_to_live
 from rivulet.api.transact_get_items import transact_get_items
 from rivulet.api.transact_write_items import transact_write_items
+from rivulet.api.triggers import TRIGGER_OPERATIONS, TRIGGERS_PREFIX
 from rivulet.api.untag_resource import untag_resource
 from rivulet.api.update_item import update_item
 from rivulet.api.update_table import update_table
@@ -84,4 +85,7 @@ def operations(api: ApiContext) -> dict[str, Handler]:
         DYNAMODB_PREFIX + name: partial(op, api) for name, op in DYNAMODB_OPERATIONS.items()
     }
     ops.update(streams_operations(api))
+    ops.update(
+        {TRIGGERS_PREFIX + name: partial(op, api) for name, op in TRIGGER_OPERATIONS.items()}
+    )
     return ops

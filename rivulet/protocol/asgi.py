@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ from rivulet.errors import (
     UnknownOperationException,
 )
 from rivulet.protocol.auth import check_authentication
+from rivulet.protocol.rest import JSON, RestRouter
 from rivulet.protocol.wire import (
     CONTENT_TYPE,
     crc32_header,
@@ -44,6 +46,8 @@ class RequestContext:
 
 
 Handler = Callable[[dict[str, Any], RequestContext], Awaitable[dict[str, Any] | bytes]]
+# A GET page other than the health check (e.g. /metrics): returns (content type, body).
+Page = Callable[[], Awaitable[tuple[bytes, bytes]]]
 
 
 class WireApp:
@@ -60,8 +64,12 @@ class WireApp:
         health: bytes = b"healthy: dynamodb.us-east-1.amazonaws.com ",
         on_startup: Callable[[], Awaitable[None]] | None = None,
         on_shutdown: Callable[[], Awaitable[None]] | None = None,
+        pages: Mapping[str, Page] | None = None,
+        rest: RestRouter | None = None,
     ) -> None:
         self.operations = dict(operations)
+        self.pages = dict(pages or {})
+        self.rest = rest  # a REST-JSON API sharing the port (Lambda's event source mappings)
         self.default_region = default_region
         self.health = health
         self.on_startup = on_startup
@@ -101,8 +109,16 @@ class WireApp:
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         rid = request_id()
         method = scope["method"]
+        if self.rest is not None and self.rest.owns(scope["path"]):
+            await self._rest(self.rest, scope, receive, send)
+            return
         if method == "GET":
-            await _respond(send, 200, self.health, rid, b"text/plain")
+            page = self.pages.get(scope["path"])
+            if page is None:
+                await _respond(send, 200, self.health, rid, b"text/plain")
+            else:
+                content_type, body = await page()
+                await _respond(send, 200, body, rid, content_type)
             return
         if method != "POST":
             await _respond(send, 404, b"<UnknownOperationException/>\n", rid, b"text/xml")
@@ -118,18 +134,42 @@ class WireApp:
             elif name in (b"x-amz-date", b"date"):
                 has_date = True
 
-        body = b""
-        more = True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-            if len(body) > MAX_BODY:
-                await _respond(send, 413, b"", rid, b"text/plain")
-                return
-
-        status, payload = await self._dispatch(scope, body, target, authorization, has_date, rid)
+        request = await _read_body(receive)
+        if request is None:
+            await _respond(send, 413, b"", rid, b"text/plain")
+            return
+        status, payload = await self._dispatch(scope, request, target, authorization, has_date, rid)
         await _respond(send, status, payload, rid, CONTENT_TYPE)
+
+    async def _rest(self, rest: RestRouter, scope: Scope, receive: Receive, send: Send) -> None:
+        # AWS REST services use UUID request ids.
+        rid = str(uuid.uuid4()).encode()
+        authorization = None
+        has_date = False
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                authorization = value.decode("latin-1")
+            elif name in (b"x-amz-date", b"date"):
+                has_date = True
+        body = await _read_body(receive)
+        if body is None:
+            await _respond(send, 413, b"", rid, b"text/plain")
+            return
+        try:
+            status, headers, payload = await rest.dispatch(
+                scope["method"],
+                scope["path"],
+                scope.get("query_string", b""),
+                body,
+                authorization,
+                has_date,
+                rid.decode(),
+            )
+        except Exception:
+            log.exception("internal error in %s %s", scope["method"], scope["path"])
+            status, headers = 500, [(b"x-amzn-errortype", b"ServiceException")]
+            payload = orjson.dumps({"Type": "Service", "message": "Internal error"})
+        await _respond(send, status, payload, rid, JSON, headers)
 
     async def _dispatch(
         self,
@@ -168,7 +208,27 @@ class WireApp:
         return 200, result if isinstance(result, bytes) else orjson.dumps(result)
 
 
-async def _respond(send: Send, status: int, body: bytes, rid: bytes, content_type: bytes) -> None:
+async def _read_body(receive: Receive) -> bytes | None:
+    """The request body, or None when it is larger than MAX_BODY."""
+    body = b""
+    more = True
+    while more:
+        message = await receive()
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+        if len(body) > MAX_BODY:
+            return None
+    return body
+
+
+async def _respond(
+    send: Send,
+    status: int,
+    body: bytes,
+    rid: bytes,
+    content_type: bytes,
+    extra: list[tuple[bytes, bytes]] | None = None,
+) -> None:
     await send(
         {
             "type": "http.response.start",
@@ -178,6 +238,7 @@ async def _respond(send: Send, status: int, body: bytes, rid: bytes, content_typ
                 (b"content-length", str(len(body)).encode()),
                 (b"x-amzn-requestid", rid),
                 (b"x-amz-crc32", crc32_header(body)),
+                *(extra or ()),
             ],
         }
     )
