@@ -11,37 +11,23 @@ from typing import Any, TypeVar
 
 import orjson
 import pytest
+from engine_helpers import CONFIG, definition, open_db
 
-from rivulet.api.table_specs import parse_create_table
 from rivulet.core.clock import FakeClock
-from rivulet.core.schema import TableDefinition
 from rivulet.core.stream_ids import SEQ_BASE, shard_ms, wire_seq
 from rivulet.core.types import Item
 from rivulet.engine.catalog import TableRuntime
 from rivulet.engine.database import Database
-from rivulet.engine.keyring import load_master_key, open_keyring
 from rivulet.engine.streams import Shard, Stream, StreamConfig
 from rivulet.engine.writes import Mutation, write_one
 from rivulet.storage.base import WriteTxn
-from rivulet.storage.sqlite import SqliteStorage
 
 T = TypeVar("T")
 
 START = 1_764_158_400.0  # 2025-11-26T12:00:00Z
-CONFIG = StreamConfig(shards=3, rotation=60.0, retention=300.0, trim_interval=1.0)
 ONE_SHARD = replace(CONFIG, shards=1)
 # Long enough for any commit on a loaded machine; only reached if the wake-up is missing.
 GENEROUS = 30.0
-
-
-async def open_db(data: Path, clock: FakeClock, config: StreamConfig = CONFIG) -> Database:
-    """A Database wired like `rivulet serve` does it (app.Server.start), without HTTP."""
-    db = Database(SqliteStorage(data), clock, config)
-    db.open()
-    loop = asyncio.get_running_loop()
-    db.bind_loop(loop)
-    db.streams.open(open_keyring(db.storage, load_master_key(data, None, None)), loop)
-    return db
 
 
 def with_db(
@@ -60,18 +46,6 @@ def with_db(
             db.close()
 
     return asyncio.run(main())
-
-
-def definition(name: str, view_type: str = "NEW_AND_OLD_IMAGES") -> TableDefinition:
-    return parse_create_table(
-        {
-            "TableName": name,
-            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
-            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
-            "BillingMode": "PAY_PER_REQUEST",
-            "StreamSpecification": {"StreamEnabled": True, "StreamViewType": view_type},
-        }
-    )
 
 
 async def stream_table(db: Database, name: str) -> tuple[TableRuntime, Stream]:

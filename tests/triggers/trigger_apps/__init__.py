@@ -1,0 +1,1 @@
+"""Real handler modules the trigger tests' servers import (tests/triggers is on their path)."""

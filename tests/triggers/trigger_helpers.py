@@ -1,0 +1,105 @@
+"""Shared by the trigger tests: a server that can import tests/triggers/trigger_apps, the trigger
+API client, tables with streams, and reading what the handlers recorded."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from conftest import RunningServer, start_server
+
+from rivulet.triggers_cli import ServerClient
+
+HERE = Path(__file__).parent
+T = TypeVar("T")
+
+
+def start_trigger_server(tmp: Path, *extra: str) -> tuple[RunningServer, Path]:
+    """A server whose functions can import `trigger_apps.*` and record into the returned dir."""
+    out = tmp / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    env = {"PYTHONPATH": str(HERE), "RIVULET_TEST_OUT": str(out)}
+    return start_server(tmp / "data", *extra, env=env), out
+
+
+def api(server: RunningServer) -> ServerClient:
+    return ServerClient(server.url, "us-east-1")
+
+
+def create_trigger(server: RunningServer, **settings: Any) -> dict[str, Any]:
+    settings.setdefault("starting_position", "TRIM_HORIZON")
+    result: dict[str, Any] = api(server).call("CreateTrigger", {"Settings": settings})
+    return result
+
+
+def stream_table(
+    ddb: Any, name: str, *, sort_key: bool = False, view: str = "NEW_AND_OLD_IMAGES"
+) -> str:
+    """A table with a stream: hash `pk` (S), and `sk` (S) when sort_key."""
+    schema = [{"AttributeName": "pk", "KeyType": "HASH"}]
+    attrs = [{"AttributeName": "pk", "AttributeType": "S"}]
+    if sort_key:
+        schema.append({"AttributeName": "sk", "KeyType": "RANGE"})
+        attrs.append({"AttributeName": "sk", "AttributeType": "S"})
+    ddb.create_table(
+        TableName=name,
+        KeySchema=schema,
+        AttributeDefinitions=attrs,
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": view},
+    )
+    return name
+
+
+def recorded(out: Path, table: str) -> list[dict[str, Any]]:
+    """Every line a recorder handler wrote for `table`, in order."""
+    path = out / f"{table}.jsonl"
+    if not path.exists():
+        return []
+    text = path.read_text()
+    if not text.endswith("\n"):
+        text = text[: text.rfind("\n") + 1]  # a line still being appended is not there yet
+    return [json.loads(line) for line in text.splitlines() if line]
+
+
+def events(out: Path, table: str) -> list[dict[str, Any]]:
+    return [line["event"] for line in recorded(out, table)]
+
+
+def delivered_keys(out: Path, table: str, attr: str = "pk") -> list[str]:
+    """The `attr` key value of every record of every event, in delivery order."""
+    return [r["dynamodb"]["Keys"][attr]["S"] for e in events(out, table) for r in e["Records"]]
+
+
+def wait_for(check: Callable[[], T], timeout: float = 15.0, interval: float = 0.05) -> T:
+    """Poll `check` until it returns a truthy value; fail with its last value on timeout."""
+    deadline = time.monotonic() + timeout
+    value = check()
+    while not value:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting; last value {value!r}")
+        time.sleep(interval)
+        value = check()
+    return value
+
+
+def settle(check: Callable[[], T], quiet: float = 0.5) -> T:
+    """Wait until `check` stops changing for `quiet` seconds (nothing more arrives)."""
+    last = check()
+    while True:
+        time.sleep(quiet)
+        current = check()
+        if current == last:
+            return current
+        last = current
+
+
+def status(server: RunningServer, name: str) -> dict[str, Any]:
+    rows = api(server).call("TriggerStatus", {})["Triggers"]
+    for row in rows:
+        if row["Name"] == name:
+            return dict(row)
+    raise AssertionError(f"no trigger {name} in {rows}")
