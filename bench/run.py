@@ -1,7 +1,9 @@
-"""One-command benchmark of Rivulet against its peers, in two suites.
+"""One-command benchmark of Rivulet against its peers, in three suites.
 
-data:    Rivulet vs dynalite vs moto on PutItem, GetItem and Query, driven by wrk.
-streams: Rivulet vs moto on DynamoDB Streams: drain records/s and put->visible latency.
+data:     Rivulet vs dynalite vs moto on PutItem, GetItem and Query, driven by wrk.
+streams:  Rivulet vs moto on DynamoDB Streams: drain records/s and put->visible latency.
+triggers: Rivulet's triggers vs a polling consumer (on moto and on Rivulet's Streams API):
+          write->handler latency and records/s delivered to a no-op handler.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import streamreport
+import triggerreport
 from dataset import prepare
 from loadgen import OPS, WrkResult, run_wrk, script_args
 from report import Measurement, render, render_tables, to_json
@@ -35,9 +38,11 @@ from servers import (
     start_server,
 )
 from streambench import DrainResult, LatencyResult, StreamConfig, bench_streams
+from triggerbench import LatencyRun, ThroughputRun, TriggerBenchConfig, bench_triggers
 
-SUITES = ("data", "streams")
+SUITES = ("data", "streams", "triggers")
 STREAM_SERVERS = ("rivulet", "moto")  # dynalite has no Streams API
+TRIGGER_SERVERS = STREAM_SERVERS  # moto: only its polling consumer (no triggers)
 
 MIN_REQUESTS_PER_CONNECTION = 2
 SLOW_DURATION = 20.0
@@ -71,7 +76,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--suite", type=_csv(SUITES), default=list(SUITES), help="data,streams (default: both)"
+        "--suite",
+        type=_csv(SUITES),
+        default=list(SUITES),
+        help="data,streams,triggers (default: all)",
     )
     parser.add_argument("--servers", type=_csv(SERVER_NAMES), default=list(SERVER_NAMES))
     parser.add_argument("--ops", type=_csv(OPS), default=list(OPS))
@@ -138,11 +146,63 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="streams",
         help="Rivulet port the stream readers use: the dedicated streams listener or the main one",
     )
+    triggers = parser.add_argument_group("triggers suite")
+    triggers.add_argument(
+        "--trigger-rate", type=float, default=200.0, help="PutItem/s during the latency runs"
+    )
+    triggers.add_argument(
+        "--trigger-duration",
+        type=float,
+        default=15.0,
+        help="measured seconds of writes per latency run",
+    )
+    triggers.add_argument(
+        "--trigger-warmup", type=float, default=1.0, help="unmeasured seconds of writes first"
+    )
+    triggers.add_argument(
+        "--trigger-latency-batch-size",
+        type=int,
+        default=100,
+        help="BatchSize of the latency trigger",
+    )
+    triggers.add_argument(
+        "--trigger-items",
+        type=int,
+        default=50_000,
+        help="records preloaded for Rivulet's throughput runs",
+    )
+    triggers.add_argument(
+        "--trigger-peer-items",
+        type=int,
+        default=5_000,
+        help="records preloaded for moto's throughput run",
+    )
+    triggers.add_argument(
+        "--trigger-batch-size",
+        type=int,
+        default=1000,
+        help="BatchSize of the throughput trigger, GetRecords Limit of the polling consumers",
+    )
+    triggers.add_argument(
+        "--trigger-handler",
+        choices=("sync", "async"),
+        default="sync",
+        help="the trigger's handler: a sync def (run in a thread) or an async def (event loop)",
+    )
+    triggers.add_argument(
+        "--trigger-poll-interval",
+        type=float,
+        default=250.0,
+        help="ms between polls of a shard by the latency consumers (250: Lambda's 4/s)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write results as JSON here")
     parser.add_argument(
         "--plain", action="store_true", help="plain-text tables even if rich is installed"
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.trigger_poll_interval <= 0:
+        parser.error("--trigger-poll-interval must be > 0")
+    return args
 
 
 def bench_server(name: str, wrk: str, args: argparse.Namespace, results: list[Measurement]) -> None:
@@ -282,6 +342,48 @@ def run_streams(
     return drains, latencies
 
 
+def trigger_config(args: argparse.Namespace) -> TriggerBenchConfig:
+    return TriggerBenchConfig(
+        rate=args.trigger_rate,
+        duration=args.trigger_duration,
+        warmup=args.trigger_warmup,
+        latency_batch_size=args.trigger_latency_batch_size,
+        items=args.trigger_items,
+        peer_items=args.trigger_peer_items,
+        batch_size=args.trigger_batch_size,
+        handler=args.trigger_handler,
+        poll_interval=args.trigger_poll_interval / 1000,
+        endpoint=args.streams_endpoint,
+    )
+
+
+def trigger_servers(servers: list[str]) -> list[str]:
+    chosen = []
+    for name in servers:
+        if name not in TRIGGER_SERVERS:
+            log(f"triggers suite: skipping {name} (no DynamoDB Streams API)")
+        else:
+            chosen.append(name)
+    return chosen
+
+
+def run_triggers(
+    names: list[str], args: argparse.Namespace
+) -> tuple[list[LatencyRun], list[ThroughputRun]]:
+    cfg = trigger_config(args)
+    latencies: list[LatencyRun] = []
+    drains: list[ThroughputRun] = []
+    for name in names:
+        server = start_server(name, args.rivulet_args if name == "rivulet" else None)
+        try:
+            lat, drain = bench_triggers(server, cfg)
+        finally:
+            server.stop()
+        latencies.extend(lat)
+        drains.extend(drain)
+    return latencies, drains
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     results: list[Measurement] = []
@@ -290,6 +392,8 @@ def main(argv: list[str] | None = None) -> int:
         needed = set(args.servers) if "data" in args.suite else set()
         if "streams" in args.suite:
             needed |= set(args.servers) & set(STREAM_SERVERS)
+        if "triggers" in args.suite:
+            needed |= set(args.servers) & set(TRIGGER_SERVERS)
         for name in args.servers:
             if name in needed:
                 ENSURE[name]()
@@ -304,6 +408,23 @@ def main(argv: list[str] | None = None) -> int:
             render_tables(streamreport.tables(drains, latencies), use_rich=not args.plain)
             meta["streams"] = streamreport.to_json(
                 drains, latencies, {"servers": names, **dataclasses.asdict(stream_config(args))}
+            )
+        if "triggers" in args.suite:
+            names = trigger_servers(args.servers)
+            if not meta:
+                meta.update(environment(None, names))
+            trigger_lat, trigger_drains = run_triggers(names, args)
+            render_tables(
+                triggerreport.tables(trigger_lat, trigger_drains), use_rich=not args.plain
+            )
+            meta["triggers"] = triggerreport.to_json(
+                trigger_lat,
+                trigger_drains,
+                {
+                    "servers": names,
+                    "rivulet_args": args.rivulet_args,
+                    **dataclasses.asdict(trigger_config(args)),
+                },
             )
     except BenchError as exc:
         log(f"FAILED: {exc}")
