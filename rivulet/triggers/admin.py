@@ -35,7 +35,7 @@ from rivulet.triggers.destinations import (
     redrive,
 )
 from rivulet.triggers.invokers import FunctionSettings, function_arn, make_invoker
-from rivulet.triggers.runtime import TriggerRuntime
+from rivulet.triggers.runtime import TriggerRuntime, function_settings
 from rivulet.triggers.source import StreamView
 
 NOT_FOUND = "The resource you requested does not exist."
@@ -384,18 +384,7 @@ class TriggerAdmin:
     async def redrive(self, name: str) -> dict[str, Any]:
         row = self.row(name)
         config, destination, own = self._destination(row)
-        settings = self.runtime.settings
-        invoker = make_invoker(
-            FunctionSettings(
-                function=config.function,
-                mapping_name=config.name,
-                isolation=config.function_isolation,
-                environment=dict(config.environment),
-                region=settings.region,
-                account_id=settings.account_id,
-                endpoint_url=settings.endpoint_url,
-            )
-        )
+        invoker = make_invoker(function_settings(config, self.runtime.settings))
         try:
             result = await redrive(
                 destination,

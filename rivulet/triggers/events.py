@@ -9,42 +9,65 @@ from typing import Any
 
 import orjson
 
+from rivulet.core.stream_ids import wire_seq
+from rivulet.core.stream_records import SERVICE_IDENTITY
+
 
 @dataclass(slots=True)
 class Entry:
-    """One stream record on its way to a function."""
+    """One stream record on its way to a function: its Lambda-form JSON, parsed only when a
+    filter, a lane or a destination needs the object (most batches never do)."""
 
     seq: int  # the shard's sequence counter (the wire form is 10**20 + seq)
     created_ms: int
-    record: dict[str, Any]  # the Lambda-form record
-    size: int  # bytes of its JSON, for the 6 MB payload cap
-    lane: int  # ParallelizationFactor lane: records of one partition key share a lane
+    raw: bytes  # the Lambda-form record's JSON
+    lane: int = 0  # ParallelizationFactor lane: records of one partition key share a lane
+    _record: dict[str, Any] | None = None
+
+    @property
+    def record(self) -> dict[str, Any]:
+        if self._record is None:
+            self._record = orjson.loads(self.raw)
+        return self._record
+
+    @property
+    def size(self) -> int:
+        return len(self.raw)
 
     @property
     def sequence_number(self) -> str:
-        return str(self.record["dynamodb"]["SequenceNumber"])
+        return wire_seq(self.seq)
 
 
-def lambda_record(payload: bytes, region: str, stream_arn: str) -> dict[str, Any]:
-    """A stored GetRecords record as Lambda delivers it: awsRegion after eventSource,
-    eventSourceARN last, and `userIdentity` with lowercase members (triggers.md 12)."""
-    stored = orjson.loads(payload)
-    record: dict[str, Any] = {
-        "eventID": stored["eventID"],
-        "eventName": stored["eventName"],
-        "eventVersion": stored["eventVersion"],
-        "eventSource": stored["eventSource"],
-        "awsRegion": region,
-        "dynamodb": stored["dynamodb"],
-    }
-    identity = stored.get("userIdentity")
-    if identity is not None:
-        record["userIdentity"] = {
-            "type": identity["Type"],
-            "principalId": identity["PrincipalId"],
-        }
-    record["eventSourceARN"] = stream_arn
-    return record
+# A TTL delete's identity as stored (GetRecords' capitalised members) and as Lambda shows it.
+_STORED_IDENTITY = b',"userIdentity":' + orjson.dumps(SERVICE_IDENTITY) + b"}"
+_LAMBDA_IDENTITY = b',"userIdentity":{"type":"Service","principalId":"dynamodb.amazonaws.com"}'
+_SOURCE = b'"eventSource":"aws:dynamodb",'
+
+
+class LambdaRecords:
+    """Turns stored GetRecords records into Lambda's form by splicing bytes, without decoding:
+    awsRegion after eventSource, lowercase userIdentity members, eventSourceARN last
+    (triggers.md 12). The stored JSON is orjson's, so these byte patterns are exact, and an item's
+    own attributes can never produce them (their values sit inside type descriptors)."""
+
+    def __init__(self, region: str, stream_arn: str) -> None:
+        self._source = _SOURCE + b'"awsRegion":' + orjson.dumps(region) + b","
+        self._arn = b',"eventSourceARN":' + orjson.dumps(stream_arn) + b"}"
+
+    def __call__(self, payload: bytes) -> bytes:
+        body = payload.replace(_SOURCE, self._source, 1)
+        if body.endswith(_STORED_IDENTITY):
+            return body[: -len(_STORED_IDENTITY)] + _LAMBDA_IDENTITY + self._arn
+        return body[:-1] + self._arn
+
+
+def event_bytes(entries: Sequence[Entry], extra: dict[str, Any] | None = None) -> bytes:
+    """`{"Records": [...]}` (plus e.g. the tumbling-window members) as JSON."""
+    out = b'{"Records":[' + b",".join(e.raw for e in entries) + b"]"
+    if extra:
+        out += b"," + orjson.dumps(extra)[1:-1]
+    return out + b"}"
 
 
 def iso_ms(epoch: float) -> str:

@@ -5,6 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import orjson
+
+# An event is handed over as its JSON when the runtime built it by splicing stored records (no
+# decoding on the hot path), or as an object (redrive, tests).
+Event = dict[str, Any] | bytes
+
+
+def event_json(event: Event) -> bytes:
+    return event if isinstance(event, bytes) else orjson.dumps(event)
+
+
+def event_fragment(event: Event) -> Any:
+    """The event as a member of a larger orjson document, without re-encoding bytes."""
+    return orjson.Fragment(event) if isinstance(event, bytes) else event
+
 
 @dataclass(frozen=True, slots=True)
 class FunctionError:
@@ -49,8 +64,9 @@ class Invoker(Protocol):
     """Runs one function. One instance per mapping; `invoke` may be called concurrently
     (ParallelizationFactor > 1 runs several lanes of a shard at once)."""
 
-    async def invoke(self, event: dict[str, Any], request_id: str, timeout: float) -> Invocation:
-        """Never raises for anything the function does; `timeout` is in seconds."""
+    async def invoke(self, event: Event, request_id: str, timeout: float) -> Invocation:
+        """Never raises for anything the function does; `timeout` is in seconds. The function
+        gets its own copy of the event."""
         ...
 
     async def close(self) -> None:

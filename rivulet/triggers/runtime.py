@@ -20,7 +20,7 @@ from pathlib import Path
 import orjson
 
 from rivulet.core.clock import Clock
-from rivulet.storage.base import ShardRow, StorageError, TriggerRow
+from rivulet.storage.base import ShardRow, TriggerRow
 from rivulet.triggers.config import TriggerConfig, parse_trigger
 from rivulet.triggers.destinations import make_destination
 from rivulet.triggers.filters import compile_filters
@@ -77,6 +77,20 @@ def initial_checkpoints(
             last = reader.last_record_seq(shard.shard_key) or 0
             pins[shard.shard_key] = (max(shard.start_seq, last), False)
     return pins
+
+
+def function_settings(config: TriggerConfig, settings: RuntimeSettings) -> FunctionSettings:
+    """How a trigger's function runs: one pool worker per lane when isolated."""
+    return FunctionSettings(
+        function=config.function,
+        mapping_name=config.name,
+        isolation=config.function_isolation,
+        environment=dict(config.environment),
+        region=settings.region,
+        account_id=settings.account_id,
+        pool_size=config.parallelization_factor,
+        endpoint_url=settings.endpoint_url,
+    )
 
 
 class TriggerRuntime:
@@ -228,16 +242,7 @@ class TriggerRuntime:
 
     def _mapping(self, row: TriggerRow, config: TriggerConfig, stream: StreamView) -> Mapping:
         settings = self.settings
-        function = FunctionSettings(
-            function=config.function,
-            mapping_name=row.name,
-            isolation=config.function_isolation,
-            environment=dict(config.environment),
-            region=settings.region,
-            account_id=settings.account_id,
-            pool_size=config.parallelization_factor,
-            endpoint_url=settings.endpoint_url,
-        )
+        function = function_settings(config, settings)
         destination = None
         if config.on_failure is not None:
             destination = make_destination(
@@ -322,7 +327,9 @@ class TriggerRuntime:
             cp = self.store.checkpoints(active.row.uuid).get(shard.shard_key)
             if cp is not None and cp.done:
                 return
-            position = (cp.seq if cp is not None else shard.start_seq) + 1
+            # A new trigger starts at the oldest record still kept; only a checkpoint that
+            # retention overtook is a loss (ShardWorker reports it).
+            position = (cp.seq if cp is not None else max(shard.start_seq, shard.trimmed_seq)) + 1
             window = None if cp is None or cp.window is None else orjson.loads(cp.window)
             worker = ShardWorker(
                 active.mapping,
@@ -342,7 +349,7 @@ class TriggerRuntime:
             log.warning(
                 "trigger %s: shard %s was taken over by another runtime", name, shard.shard_id
             )
-        except (StorageError, Exception):
+        except Exception:
             # Our own fault (storage, keys): back off and let the supervisor start it again.
             log.exception("trigger %s: shard %s failed; restarting", name, shard.shard_id)
             await asyncio.sleep(self.settings.backoff.cap)

@@ -23,9 +23,9 @@ import orjson
 from rivulet.core.clock import Clock
 from rivulet.storage.base import ShardRow
 from rivulet.triggers.config import TriggerConfig
-from rivulet.triggers.events import Entry, failure_record, iso_s, lambda_record
+from rivulet.triggers.events import Entry, LambdaRecords, event_bytes, failure_record, iso_s
 from rivulet.triggers.filters import RecordFilter
-from rivulet.triggers.invocation import Invocation, Invoker
+from rivulet.triggers.invocation import Event, Invocation, Invoker
 from rivulet.triggers.responses import judge
 from rivulet.triggers.source import StreamSource, StreamView
 from rivulet.triggers.store import LeaseLost, TriggerStore
@@ -102,6 +102,7 @@ class ShardWorker:
         self.clock = clock
         self.backoff = backoff
         self.figures = Figures()
+        self._to_lambda = LambdaRecords(source.region, mapping.stream.arn)
         windowed = self.config.tumbling_window_in_seconds > 0
         # Lanes keep each partition key in order while ParallelizationFactor batches run at once;
         # a tumbling window carries one state per shard, so it runs as a single lane.
@@ -169,19 +170,18 @@ class ShardWorker:
                         return entries, last, self.window["start"] + window_w
                     if self.window is None:
                         self.window = {"start": start, "state": {}}
-                record = lambda_record(raw.payload, self.source.region, self.m.stream.arn)
+                entry = Entry(raw.seq, raw.created_ms, self._to_lambda(raw.payload))
                 self.figures.add("polled")
-                if self.m.filter is not None and not self.m.filter.matches(record):
+                if self.m.filter is not None and not self.m.filter.matches(entry.record):
                     self.figures.add("filtered")
                     last = raw.seq
                     continue
-                lane = self._lane(record)
-                rsize = len(raw.payload) + len(self.m.stream.arn) + 40
-                if lane_counts[lane] >= per_lane or (entries and size + rsize > MAX_PAYLOAD):
+                lane = entry.lane = self._lane(entry)
+                if lane_counts[lane] >= per_lane or (entries and size + entry.size > MAX_PAYLOAD):
                     return entries, last, None
                 lane_counts[lane] += 1
-                size += rsize
-                entries.append(Entry(raw.seq, raw.created_ms, record, rsize, lane))
+                size += entry.size
+                entries.append(entry)
                 last = raw.seq
             if len(entries) >= per_lane * self.lanes:
                 return entries, last, None
@@ -208,10 +208,10 @@ class ShardWorker:
                 if not entries and last < self.position:
                     return entries, last, None  # woken or idle: let run() re-check the shard
 
-    def _lane(self, record: dict[str, Any]) -> int:
+    def _lane(self, entry: Entry) -> int:
         if self.lanes == 1:
             return 0
-        key = record["dynamodb"]["Keys"][self.m.stream.key_names[0]]
+        key = entry.record["dynamodb"]["Keys"][self.m.stream.key_names[0]]
         return zlib.crc32(orjson.dumps(key)) % self.lanes
 
     # Delivery ------------------------------------------------------------------------------------
@@ -307,12 +307,10 @@ class ShardWorker:
             await asyncio.sleep(self.backoff.delay(attempts))
 
     async def _invoke(self, entries: Sequence[Entry], request_id: str) -> Invocation:
-        event: dict[str, Any] = {"Records": [e.record for e in entries]}
-        if self.window is not None:
-            event.update(self._window_fields(final=False, early=False))
-        return await self._call(event, request_id)
+        window = None if self.window is None else self._window_fields(final=False, early=False)
+        return await self._call(event_bytes(entries, window), request_id)
 
-    async def _call(self, event: dict[str, Any], request_id: str) -> Invocation:
+    async def _call(self, event: Event, request_id: str) -> Invocation:
         # Never invoke without an unexpired lease: once it lapsed or another runtime took the
         # shard, that runtime delivers from the checkpoint, and two must not run one shard.
         now = self.clock.now()

@@ -66,7 +66,9 @@ def failure(
 ) -> dict[str, Any]:
     """What the runtime hands a destination: AWS's record plus the payload."""
     records = [record(seq, text) for seq in seqs]
-    entries = [Entry(seq, 1764158401000, rec, 0, 0) for seq, rec in zip(seqs, records, strict=True)]
+    entries = [
+        Entry(seq, 1764158401000, orjson.dumps(rec)) for seq, rec in zip(seqs, records, strict=True)
+    ]
     aws = failure_record(
         request_id=request_id,
         function_arn=FUNCTION_ARN,

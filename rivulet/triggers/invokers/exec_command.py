@@ -14,11 +14,8 @@ import asyncio
 import sys
 import time
 from collections.abc import Mapping
-from typing import Any
 
-import orjson
-
-from rivulet.triggers.invocation import FunctionError, Invocation
+from rivulet.triggers.invocation import Event, FunctionError, Invocation, event_json
 from rivulet.triggers.invokers import lambda_runtime, processes
 
 _STDERR_TAIL = 1000  # characters of stderr kept in the error message
@@ -29,7 +26,7 @@ class CommandInvoker:
         self._argv = argv
         self._env = env
 
-    async def invoke(self, event: dict[str, Any], request_id: str, timeout: float) -> Invocation:
+    async def invoke(self, event: Event, request_id: str, timeout: float) -> Invocation:
         started = time.monotonic()
         try:
             process = await processes.start(self._argv, self._env, stderr=asyncio.subprocess.PIPE)
@@ -37,7 +34,7 @@ class CommandInvoker:
             return Invocation(request_id, not_invoked=f"could not start command: {exc}")
         try:
             async with asyncio.timeout(timeout):
-                stdout, stderr = await process.communicate(orjson.dumps(event))
+                stdout, stderr = await process.communicate(event_json(event))
         except TimeoutError:
             error = lambda_runtime.timed_out(request_id, timeout)
             return Invocation(request_id, error=error, duration=time.monotonic() - started)

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import orjson
 
-from rivulet.triggers.invocation import FunctionError, Invocation
+from rivulet.triggers.invocation import Event, FunctionError, Invocation, event_json
 from rivulet.triggers.invokers import lambda_runtime
 from rivulet.triggers.invokers.context import ExecutionEnvironment, LambdaContext
 from rivulet.triggers.invokers.lambda_runtime import Handler, Outcome
@@ -53,7 +53,7 @@ class InProcessInvoker:
         self._init_lock = asyncio.Lock()
         self._lock = _environment_lock(function)
 
-    async def invoke(self, event: dict[str, Any], request_id: str, timeout: float) -> Invocation:
+    async def invoke(self, event: Event, request_id: str, timeout: float) -> Invocation:
         async with self._lock:
             started = time.monotonic()
             outcome = await self._invoke(event, request_id, timeout)
@@ -65,11 +65,11 @@ class InProcessInvoker:
     async def close(self) -> None:
         """Nothing to release: abandoned threads are daemons."""
 
-    async def _invoke(self, event: dict[str, Any], request_id: str, timeout: float) -> Outcome:
+    async def _invoke(self, event: Event, request_id: str, timeout: float) -> Outcome:
         handler = await self._resolve(request_id)
         if isinstance(handler, FunctionError):
             return handler
-        own_event = orjson.loads(orjson.dumps(event))  # a fresh object per invocation
+        own_event = orjson.loads(event_json(event))  # a fresh object per invocation
         context = LambdaContext(self._environment, request_id, timeout)
         try:
             if lambda_runtime.is_async(handler):

@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from rivulet.triggers.invocation import FunctionError, Invocation
+from rivulet.triggers.invocation import Event, FunctionError, Invocation, event_fragment
 from rivulet.triggers.invokers import lambda_runtime, processes
 from rivulet.triggers.invokers.settings import (
     FunctionSettings,
@@ -39,7 +39,7 @@ class SubprocessPoolInvoker:
         self._idle: list[asyncio.subprocess.Process] = []
         self._workers: set[asyncio.subprocess.Process] = set()
 
-    async def invoke(self, event: dict[str, Any], request_id: str, timeout: float) -> Invocation:
+    async def invoke(self, event: Event, request_id: str, timeout: float) -> Invocation:
         started = time.monotonic()
         async with self._slots:
             worker = self._idle.pop() if self._idle else await self._start_worker(request_id)
@@ -49,7 +49,7 @@ class SubprocessPoolInvoker:
                 "request_id": request_id,
                 "invoked_function_arn": self._arn,
                 "timeout": timeout,
-                "event": event,
+                "event": event_fragment(event),
             }
             outcome = await self._call(worker, request_id, orjson.dumps(request), timeout)
             if isinstance(outcome, FunctionError) and worker.returncode is not None:

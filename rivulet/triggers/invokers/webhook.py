@@ -21,12 +21,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
 
 import httpx
-import orjson
 
-from rivulet.triggers.invocation import FunctionError, Invocation
+from rivulet.triggers.invocation import Event, FunctionError, Invocation, event_json
 from rivulet.triggers.invokers import lambda_runtime
 
 _BODY_START = 200  # characters of an error response's body kept in the message
@@ -41,7 +39,7 @@ class WebhookInvoker:
         # client adds no per-phase limits of its own.
         self._client = httpx.AsyncClient(timeout=None)
 
-    async def invoke(self, event: dict[str, Any], request_id: str, timeout: float) -> Invocation:
+    async def invoke(self, event: Event, request_id: str, timeout: float) -> Invocation:
         started = time.monotonic()
         headers = {
             "Content-Type": "application/json",
@@ -52,7 +50,7 @@ class WebhookInvoker:
         try:
             async with asyncio.timeout(timeout):
                 reply = await self._client.post(
-                    self._url, content=orjson.dumps(event), headers=headers
+                    self._url, content=event_json(event), headers=headers
                 )
         except TimeoutError:
             error = lambda_runtime.timed_out(request_id, timeout)
