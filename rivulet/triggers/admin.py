@@ -65,6 +65,7 @@ FIGURES = (
     "sent_to_destination",
     "not_invoked",
     "polled",
+    "failed_invoke",
 )
 
 

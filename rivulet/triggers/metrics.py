@@ -30,6 +30,7 @@ EVENTS = (
     ("polled", "polled"),
     ("filtered", "filtered_out"),
     ("delivered", "invoked"),
+    ("failed_invoke", "failed_invoke"),
     ("dropped", "dropped"),
     ("sent_to_destination", "on_failure_delivered"),
 )

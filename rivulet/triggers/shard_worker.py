@@ -275,6 +275,8 @@ class ShardWorker:
             attempts += 1
             function_error = verdict.function_error
             self.figures.add("errors")
+            # Lambda's FailedInvokeEventCount: the records of the failed invocation.
+            self.figures.add("failed_invoke", len(entries) - verdict.retry_from)
             self.figures.latest["last_result"] = "PROBLEM: Function call failed"
             self._log_failure(invocation, entries, attempts)
             if verdict.retry_from:

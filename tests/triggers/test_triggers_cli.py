@@ -403,6 +403,8 @@ FIGURES = {
     "sent_to_destination": 3,
     "not_invoked": 0,
     "polled": 5,
+    # The three records of each of the two failed invocations (FailedInvokeEventCount).
+    "failed_invoke": 6,
 }
 
 
@@ -476,6 +478,8 @@ def test_metrics_after_the_workload(tserver: Server, workload: Workload) -> None
         f'trigger="{workload.name}"}} 1.0',
         f'rivulet_trigger_events_total{{function="{FAIL}",outcome="invoked",'
         f'trigger="{workload.name}"}} 1.0',
+        f'rivulet_trigger_events_total{{function="{FAIL}",outcome="failed_invoke",'
+        f'trigger="{workload.name}"}} 6.0',
         f'rivulet_trigger_events_total{{function="{FAIL}",outcome="dropped",'
         f'trigger="{workload.name}"}} 3.0',
         f'rivulet_trigger_events_total{{function="{FAIL}",outcome="on_failure_delivered",'

@@ -149,6 +149,8 @@ def test_new_customers_with_an_address_get_one_welcome_mail(
         "dropped": 1,
         "sent_to_destination": 1,
         "not_invoked": 0,
+        # Dave and the records after him in each of the 3 failed invocations.
+        "failed_invoke": 9,
     }
 
     # Dave's record, given up on after 1 + maximum_retry_attempts invocations.
