@@ -124,16 +124,7 @@ class WireApp:
             await _respond(send, 404, b"<UnknownOperationException/>\n", rid, b"text/xml")
             return
 
-        target = authorization = None
-        has_date = False
-        for name, value in scope["headers"]:
-            if name == b"x-amz-target":
-                target = value.decode("latin-1")
-            elif name == b"authorization":
-                authorization = value.decode("latin-1")
-            elif name in (b"x-amz-date", b"date"):
-                has_date = True
-
+        target, authorization, has_date = _request_headers(scope)
         request = await _read_body(receive)
         if request is None:
             await _respond(send, 413, b"", rid, b"text/plain")
@@ -144,13 +135,7 @@ class WireApp:
     async def _rest(self, rest: RestRouter, scope: Scope, receive: Receive, send: Send) -> None:
         # AWS REST services use UUID request ids.
         rid = str(uuid.uuid4()).encode()
-        authorization = None
-        has_date = False
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                authorization = value.decode("latin-1")
-            elif name in (b"x-amz-date", b"date"):
-                has_date = True
+        _, authorization, has_date = _request_headers(scope)
         body = await _read_body(receive)
         if body is None:
             await _respond(send, 413, b"", rid, b"text/plain")
@@ -206,6 +191,20 @@ class WireApp:
             internal = InternalServerError()
             return internal.status, encode_error(internal)
         return 200, result if isinstance(result, bytes) else orjson.dumps(result)
+
+
+def _request_headers(scope: Scope) -> tuple[str | None, str | None, bool]:
+    """(X-Amz-Target, Authorization, whether a date header is present)."""
+    target = authorization = None
+    has_date = False
+    for name, value in scope["headers"]:
+        if name == b"x-amz-target":
+            target = value.decode("latin-1")
+        elif name == b"authorization":
+            authorization = value.decode("latin-1")
+        elif name in (b"x-amz-date", b"date"):
+            has_date = True
+    return target, authorization, has_date
 
 
 async def _read_body(receive: Receive) -> bytes | None:
