@@ -21,7 +21,7 @@ from rivulet.api.streams_common import (
 )
 from rivulet.api.validate import validate_request
 from rivulet.core.iterators import IteratorToken, decode_iterator, encode_iterator, is_expired
-from rivulet.core.stream_records import region_prefix
+from rivulet.core.stream_records import region_prefix, with_region
 from rivulet.errors import (
     ExpiredIteratorException,
     ResourceNotFoundException,
@@ -69,7 +69,7 @@ async def get_records(api: ApiContext, body: dict[str, Any], ctx: RequestContext
             break
         taken += 1
     prefix = region_prefix(ctx.region)
-    out = b'{"Records":[' + b",".join(prefix + p[1:] for p in payloads[:taken]) + b"]"
+    out = b'{"Records":[' + b",".join(with_region(p, prefix) for p in payloads[:taken]) + b"]"
     next_pos = rows[taken - 1].seq + 1 if taken else token.position
     # The response that reaches the end of a closed shard omits NextShardIterator (Q-S6).
     finished = end is not None and (next_pos > end or (taken == len(rows) < limit))

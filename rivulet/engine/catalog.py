@@ -101,9 +101,6 @@ class TableRuntime:
         # Far-future (or far-past) values never expire; they must also fit a 64-bit column.
         return expires if -_MAX_EXPIRY <= expires <= _MAX_EXPIRY else None
 
-    def with_definition(self, definition: TableDefinition) -> None:
-        self.definition = definition
-
 
 # Persistence ----------------------------------------------------------------------------------
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import replace
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import orjson
 
@@ -185,9 +184,6 @@ class Database:
         for stored in txn.iter_table_items(t.table_id):
             expires = None if attribute is None else t.expiry_of(orjson.loads(stored.item))
             txn.set_item_expiry(t.table_id, stored.hash, stored.pk, stored.sk, expires)
-
-    def redefine(self, t: TableRuntime, **changes: Any) -> None:
-        t.definition = replace(t.definition, **changes)
 
     # Items -------------------------------------------------------------------------------------
     def _check_live(self, mutations: Sequence[Mutation]) -> None:

@@ -9,19 +9,6 @@ from rivulet.core.sizes import binary_size
 from rivulet.core.types import AttributeValue
 
 
-def compare_key(value: AttributeValue) -> str | Decimal | bytes:
-    """Sort key of a scalar: S by code point (the same order as its UTF-8 bytes), N numerically,
-    B by raw bytes."""
-    for kind, payload in value.items():
-        if kind == "S":
-            return payload  # type: ignore[no-any-return]
-        if kind == "N":
-            return Decimal(payload)
-        if kind == "B":
-            return b64decode(payload)
-    raise ValueError(f"not a scalar: {value!r}")
-
-
 def ordered_pair(
     left: AttributeValue | None, right: AttributeValue | None
 ) -> tuple[str, str] | tuple[Decimal, Decimal] | tuple[bytes, bytes] | None:

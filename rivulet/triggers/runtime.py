@@ -192,7 +192,19 @@ class TriggerRuntime:
                 active = self.active[row.uuid] = Active(row, mapping)
             if self.settings.process:
                 await self._start_shards(active, shards.get(stream.stream_id, []))
+        await self._forget_gone_shards(rows, {s.shard_key for ss in shards.values() for s in ss})
         await self._renew_leases()
+
+    async def _forget_gone_shards(self, rows: dict[str, TriggerRow], live: set[int]) -> None:
+        """Checkpoints of shards that retention removed are of no further use. Shard keys only
+        grow, so a key above every shard seen is a shard created since, not a gone one."""
+        if not live:
+            return
+        newest = max(live)
+        for uuid in rows:
+            gone = [k for k in self.store.checkpoints(uuid) if k not in live and k < newest]
+            if gone:
+                await self.store.delete_checkpoints(uuid, gone)
 
     async def _bind(
         self,
@@ -393,10 +405,6 @@ class TriggerRuntime:
         await active.mapping.invoker.close()
         if active.mapping.destination is not None:
             await active.mapping.destination.close()
-
-    def running(self, uuid: str) -> list[int]:
-        active = self.active.get(uuid)
-        return [] if active is None else sorted(active.workers)
 
     def mapping(self, uuid: str) -> Mapping | None:
         active = self.active.get(uuid)

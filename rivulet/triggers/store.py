@@ -107,5 +107,12 @@ class TriggerStore:
     async def delete(self, uuid: str) -> None:
         await self.run(lambda txn: txn.delete_trigger(uuid))
 
+    async def delete_checkpoints(self, uuid: str, shard_keys: list[int]) -> None:
+        def job(txn: WriteTxn) -> None:
+            for key in shard_keys:
+                txn.delete_checkpoint(uuid, key)
+
+        await self.run(job)
+
     async def figures(self, uuid: str, counts: dict[str, int], latest: dict[str, Any]) -> None:
         await self.run(lambda txn: txn.add_trigger_figures(uuid, counts, latest))

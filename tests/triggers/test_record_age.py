@@ -173,3 +173,36 @@ def test_a_checkpoint_overtaken_by_retention_is_reported(
         "were trimmed by retention before they were processed; continuing after sequence number "
         "100000000000000000004"
     )
+
+
+def test_checkpoints_of_shards_removed_by_retention_are_dropped(
+    tmp_path: Path, handler_module: str
+) -> None:
+    clock = FakeClock()
+
+    async def scenario(db: Database, admin: TriggerAdmin) -> None:
+        table = await db.create_table(definition("Orders"))
+        await admin.create(
+            {
+                "name": "keeper",
+                "table": "Orders",
+                "function": handler_module,
+                "starting_position": "TRIM_HORIZON",
+            }
+        )
+        await put(db, "Orders", "first")
+        await eventually(lambda: calls(tmp_path) == [["first"]])
+        stream = db.streams.active[table.table_id]
+        (parent,) = stream.open
+        await db.run(lambda txn: db.streams.rotate(txn, stream))
+        await put(db, "Orders", "second")  # in the child, once the parent is finished
+        await eventually(lambda: calls(tmp_path) == [["first"], ["second"]])
+        uuid = admin.row("keeper").uuid
+        assert parent.key in admin.store.checkpoints(uuid)
+        clock.advance(CONFIG.retention + 1)
+        await db.run(db.streams.trim)  # the closed parent is past retention: gone
+        await admin.runtime.refresh()
+        (child,) = db.streams.active[table.table_id].open
+        assert sorted(admin.store.checkpoints(uuid)) == [child.key]
+
+    run_with_runtime(tmp_path, clock, scenario)
