@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from rivulet import __version__
-from rivulet.cli_options import data_dir_option, import_from_cwd
+from rivulet.cli_options import data_dir_option, import_from_cwd, master_key_file_option
 from rivulet.config import Settings
 from rivulet.keys_cli import keys
 from rivulet.tail import tail
@@ -135,13 +135,9 @@ def main() -> None:
     envvar="RIVULET_TRIM_INTERVAL",
     help="How often the retention trimmer runs.",
 )
-@click.option(
-    "--master-key-file",
-    default=None,
-    type=click.Path(dir_okay=False, path_type=Path),
-    envvar="RIVULET_MASTER_KEY_FILE",
-    help="Master key (base64 of 32 bytes) for stream encryption at rest. Default: "
-    "RIVULET_MASTER_KEY, else <data-dir>/master.key, generated on first start.",
+@master_key_file_option(
+    "Master key (base64 of 32 bytes) for stream encryption at rest. Default: "
+    "RIVULET_MASTER_KEY, else <data-dir>/master.key, generated on first start."
 )
 @click.option(
     "--config",

@@ -10,6 +10,8 @@ from typing import Any
 
 import click
 
+from rivulet.engine.keyring import ENV_MASTER_KEY_FILE
+
 
 def data_dir_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """`--data-dir` / RIVULET_DATA_DIR: where `rivulet serve` keeps its SQLite database."""
@@ -19,6 +21,17 @@ def data_dir_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., A
         show_default=True,
         type=click.Path(file_okay=False, path_type=Path),
         envvar="RIVULET_DATA_DIR",
+        help=help,
+    )
+
+
+def master_key_file_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`--master-key-file` / RIVULET_MASTER_KEY_FILE: the key that opens stream records."""
+    return click.option(
+        "--master-key-file",
+        default=None,
+        type=click.Path(dir_okay=False, path_type=Path),
+        envvar=ENV_MASTER_KEY_FILE,
         help=help,
     )
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from rivulet.cli_options import data_dir_option
+from rivulet.cli_options import data_dir_option, master_key_file_option
 from rivulet.engine.keyring import (
     ENV_MASTER_KEY,
     ENV_MASTER_KEY_FILE,
@@ -35,11 +35,8 @@ def keys() -> None:
 
 @keys.command()
 @data_dir_option("The server's data directory.")
-@click.option(
-    "--master-key-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    envvar=ENV_MASTER_KEY_FILE,
-    help=f"The current master key (else {ENV_MASTER_KEY}, else <data-dir>/{KEY_FILE_NAME}).",
+@master_key_file_option(
+    f"The current master key (else {ENV_MASTER_KEY}, else <data-dir>/{KEY_FILE_NAME})."
 )
 @click.option(
     "--new-master-key-file",

@@ -12,6 +12,8 @@ from typing import Any
 import click
 import orjson
 
+from rivulet.cli_options import master_key_file_option
+
 TARGET_PREFIX = "RivuletTriggers_20261126."
 # The figures `rivulet triggers status` shows, and their column titles.
 STATUS_FIGURES = {
@@ -308,6 +310,10 @@ def redrive(name: str, endpoint_url: str, region: str) -> None:
     help="The server, for dead-letter table writes (and AWS_ENDPOINT_URL of functions).",
 )
 @click.option("--region", default="us-east-1", show_default=True, envvar="RIVULET_REGION")
+@master_key_file_option(
+    "The server's master key, to open stream records (else RIVULET_MASTER_KEY, else "
+    "<data-dir>/master.key)."
+)
 @click.option(
     "--lease-ttl",
     default=10.0,
@@ -326,6 +332,7 @@ def worker(
     data_dir: Path,
     endpoint_url: str,
     region: str,
+    master_key_file: Path | None,
     lease_ttl: float,
     log_level: str,
 ) -> None:
@@ -352,7 +359,7 @@ def worker(
                 endpoint_url=endpoint_url,
                 region=region,
                 lease_ttl=lease_ttl,
-                master_key_file=None,
+                master_key_file=master_key_file,
                 master_key=os.environ.get("RIVULET_MASTER_KEY"),
             )
         )

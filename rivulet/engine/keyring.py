@@ -120,10 +120,13 @@ class Keyring:
 # Master key sources --------------------------------------------------------------------------
 
 
-def load_master_key(data_dir: Path, key_file: Path | None, key_b64: str | None) -> MasterKey:
+def load_master_key(
+    data_dir: Path, key_file: Path | None, key_b64: str | None, generate: bool = True
+) -> MasterKey:
     """The master key from `key_b64` (RIVULET_MASTER_KEY), else `key_file`, else
-    <data_dir>/master.key, generated (mode 0600, with a WARNING) when it does not exist.
-    ValueError with a message naming the source when a key is malformed or unreadable."""
+    <data_dir>/master.key, generated (mode 0600, with a WARNING) when it does not exist and
+    `generate` is set. ValueError with a message naming the source when a key is malformed,
+    unreadable or (without `generate`) missing."""
     if key_b64 is not None:
         if key_file is not None:
             log.warning("%s is set: ignoring the master key file %s", ENV_MASTER_KEY, key_file)
@@ -133,6 +136,11 @@ def load_master_key(data_dir: Path, key_file: Path | None, key_b64: str | None) 
     path = Path(data_dir) / KEY_FILE_NAME
     if path.exists():
         return read_key_file(path, SOURCE_DATA_DIR)
+    if not generate:
+        raise ValueError(
+            f"no master key: {path} does not exist; give the server's key with "
+            f"--master-key-file or {ENV_MASTER_KEY}"
+        )
     try:
         Path(data_dir).mkdir(parents=True, exist_ok=True)
         master = create_key_file(path, SOURCE_GENERATED)

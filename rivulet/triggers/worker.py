@@ -43,7 +43,8 @@ async def run_worker(
     try:
         configs = None if config_file is None else load_config_file(config_file)
         storage.open()
-        master = load_master_key(data_dir, master_key_file, master_key)
+        # A worker never makes a key: one that differs from the server's opens nothing.
+        master = load_master_key(data_dir, master_key_file, master_key, generate=False)
         keyring = open_keyring(storage, master)
     except TriggerConfigError as exc:
         log.error("cannot start: %s", exc.message)

@@ -62,7 +62,7 @@ class Worker:
         return self.log_path.read_text(errors="replace")
 
 
-def start_worker(server: RunningServer, config: Path, out: Path, name: str) -> Worker:
+def start_worker(server: RunningServer, config: Path, out: Path, name: str, *extra: str) -> Worker:
     """`rivulet worker` on the server's data dir; its functions import `trigger_apps.*` and
     record into `out` (as start_trigger_server sets up the server)."""
     log_path = server.data_dir.parent / f"worker-{name}.log"
@@ -87,6 +87,7 @@ def start_worker(server: RunningServer, config: Path, out: Path, name: str) -> W
             str(LEASE_TTL),
             "--config",
             str(config),
+            *extra,
         ],
         stdout=log_file,
         stderr=subprocess.STDOUT,
@@ -241,3 +242,30 @@ def test_server_and_worker_share_shards_never_one_at_once(tmp_path: Path) -> Non
     assert overlapping(got, truth.shard_of) == []
     assert {d.pid for d in got if d.started > stopped_at} == {server.process.pid}
     assert len(truth.records) == len(acked)
+
+
+def test_a_worker_opens_records_with_the_servers_master_key(tmp_path: Path) -> None:
+    key = tmp_path / "master.key"
+    key.write_text("QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY=\n")  # base64 of 32 bytes
+    key.chmod(0o600)
+    server, out = start_trigger_server(tmp_path, "--no-triggers", "--master-key-file", str(key))
+    try:
+        ddb = server.client()
+        counter_table(ddb, "keyed")
+        config = config_file(tmp_path / "triggers.toml", "keyed", BATCH_SIZE)
+        # Without the key a worker refuses to start, and never makes a key of its own.
+        keyless = start_worker(server, config, out, "keyless")
+        assert keyless.process.wait(timeout=30) == 2
+        message = f"cannot start: no master key: {server.data_dir / 'master.key'} does not exist"
+        assert message in keyless.log()
+        assert not (server.data_dir / "master.key").exists()
+        keyless.stop()
+        worker = start_worker(server, config, out, "keyed", "--master-key-file", str(key))
+        try:
+            ddb.put_item(TableName="keyed", Item={"pk": {"S": "k"}, "n": {"N": "1"}})
+            got = wait_for(lambda: deliveries(out, "keyed"), timeout=30)
+            assert [(d.id, d.pid) for d in got] == [(got[0].id, worker.process.pid)]
+        finally:
+            worker.stop()
+    finally:
+        server.stop()
