@@ -581,3 +581,34 @@ def test_exec_function(tserver: Server, tddb: Any, tname: str, tmp_path: Path) -
     put_many(tddb, tname, "k", 2)
     wait_for(lambda: sink.exists() and sink.read_text())
     assert sink.read_text() == '["INSERT", "INSERT"]\n'
+
+
+def test_a_table_trigger_follows_the_table_to_its_new_stream(
+    tserver: Server, tddb: Any, tname: str
+) -> None:
+    server, out = tserver
+    stream_table(tddb, tname)
+    old_arn = tddb.describe_table(TableName=tname)["Table"]["LatestStreamArn"]
+    create_trigger(server, name=tname, table=tname, function="trigger_apps.recorder:record")
+    create_trigger(
+        server,
+        name=f"{tname}-arn",
+        event_source_arn=old_arn,
+        function="trigger_apps.recorder:record_async",
+    )
+    tddb.put_item(TableName=tname, Item={"pk": {"S": "before"}})
+    wait_for(lambda: delivered_keys(out, tname) == ["before", "before"])
+    tddb.delete_table(TableName=tname)
+    stream_table(tddb, tname)  # the same table name, a new stream
+    new_arn = tddb.describe_table(TableName=tname)["Table"]["LatestStreamArn"]
+    assert new_arn != old_arn
+    tddb.put_item(TableName=tname, Item={"pk": {"S": "after"}})
+    # The table-bound trigger drained the old stream and moved on, reading the new one from its
+    # start; the ARN-bound one stays on its stream, as on AWS.
+    wait_for(lambda: "after" in delivered_keys(out, tname))
+    assert settle(lambda: delivered_keys(out, tname)) == ["before", "before", "after"]
+    rows = {r["Name"]: r for r in api(server).call("TriggerStatus", {})["Triggers"]}
+    assert rows[tname]["EventSourceArn"] == new_arn
+    assert rows[f"{tname}-arn"]["EventSourceArn"] == old_arn
+    got = [e["Records"][0]["eventSourceARN"] for e in events(out, tname)]
+    assert got.count(new_arn) == 1
