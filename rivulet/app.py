@@ -121,6 +121,7 @@ class Server:
         if configs is not None:
             await admin.apply_config(configs, source=str(self.settings.trigger_config))
         await runtime.start()
+        self.db.streams.on_new_stream(runtime.poke)
         self.runtime = runtime
         self.api.triggers = admin
 

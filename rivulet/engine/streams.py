@@ -120,6 +120,8 @@ class StreamManager:
         # Commits seen per stream (event loop thread): a reader notes it before reading, so a
         # commit landing between its read and its wait is not missed.
         self.commits: dict[int, int] = {}
+        self._stream_listeners: list[Callable[[], None]] = []
+        self._new_stream = False  # a stream was enabled in the group being committed
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # Startup -----------------------------------------------------------------------------------
@@ -227,6 +229,7 @@ class StreamManager:
         ]
         self._register(stream)
         self.active[table.table_id] = stream
+        self._new_stream = True
         table.extra = {**table.extra, "latest_stream": {"label": label, "id": stream_id}}
         return stream
 
@@ -323,14 +326,24 @@ class StreamManager:
         return [unseal(r.key_id, r.payload, record_aad(sid, r.seq)) for r in rows]
 
     # Commit notification -----------------------------------------------------------------------
+    def on_new_stream(self, listener: Callable[[], None]) -> None:
+        """Call `listener` on the event loop after a commit that enabled a stream (triggers
+        waiting for their table start at once)."""
+        self._stream_listeners.append(listener)
+
     def _committed(self) -> None:
         # Writer thread, right after a commit: wake the waiters of the streams just written.
-        if not self._touched or self._loop is None:
+        if self._loop is None:
             return
-        touched, self._touched = self._touched, set()
         # A closed loop (shutdown) has nobody waiting any more.
         with contextlib.suppress(RuntimeError):
-            self._loop.call_soon_threadsafe(self._wake, touched)
+            if self._new_stream:
+                self._new_stream = False
+                for listener in self._stream_listeners:
+                    self._loop.call_soon_threadsafe(listener)
+            if self._touched:
+                touched, self._touched = self._touched, set()
+                self._loop.call_soon_threadsafe(self._wake, touched)
 
     def _wake(self, stream_ids: set[int]) -> None:
         for sid in stream_ids:

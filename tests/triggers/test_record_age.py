@@ -20,6 +20,7 @@ from rivulet.engine.database import Database
 from rivulet.engine.streams import StreamConfig
 from rivulet.engine.writes import Mutation
 from rivulet.triggers.admin import TriggerAdmin
+from rivulet.triggers.config import parse_trigger
 from rivulet.triggers.item_sinks import EngineItemSink
 from rivulet.triggers.runtime import RuntimeSettings, TriggerRuntime
 from rivulet.triggers.shard_worker import Backoff
@@ -56,11 +57,19 @@ def run_with_runtime(
         runtime = TriggerRuntime(
             TriggerStore(db.storage, db.run),
             source,
-            RuntimeSettings(data_dir=tmp_path / "data", backoff=Backoff(0.01, 0.05)),
+            # No periodic refresh or lease renewal within a test: only commits and changes
+            # wake the supervisor.
+            RuntimeSettings(
+                data_dir=tmp_path / "data",
+                backoff=Backoff(0.01, 0.05),
+                refresh_interval=3600,
+                lease_ttl=3600,
+            ),
             clock,
             EngineItemSink(db),
         )
         await runtime.start()
+        db.streams.on_new_stream(runtime.poke)  # as app.Server wires it
         try:
             await scenario(db, TriggerAdmin(runtime, clock))
         finally:
@@ -204,5 +213,25 @@ def test_checkpoints_of_shards_removed_by_retention_are_dropped(
         await admin.runtime.refresh()
         (child,) = db.streams.active[table.table_id].open
         assert sorted(admin.store.checkpoints(uuid)) == [child.key]
+
+    run_with_runtime(tmp_path, clock, scenario)
+
+
+def test_a_trigger_waiting_for_its_table_starts_when_the_stream_is_created(
+    tmp_path: Path, handler_module: str
+) -> None:
+    clock = FakeClock()
+
+    async def scenario(db: Database, admin: TriggerAdmin) -> None:
+        early = {
+            "name": "early",
+            "table": "Later",
+            "function": handler_module,
+            "starting_position": "LATEST",
+        }
+        await admin.apply_config([parse_trigger(early)])
+        await db.create_table(definition("Later"))
+        await put(db, "Later", "first")  # the whole new stream is read, LATEST or not
+        await eventually(lambda: calls(tmp_path) == [["first"]])
 
     run_with_runtime(tmp_path, clock, scenario)
