@@ -43,21 +43,3 @@ def table_rows(text: str) -> list[list[str]]:
         for line in text.splitlines()
         if line.startswith(("┃", "│"))
     ]
-
-
-def put_many(
-    ddb: Any,
-    table: str,
-    pk: str,
-    count: int,
-    start: int = 0,
-    extra: dict[int, dict[str, Any]] | None = None,
-) -> None:
-    """`count` items of one partition key (so one shard) with sort keys `start`.. (0000, 0001...)
-    in one commit; `extra` maps an item's number to more attributes."""
-    extra = extra or {}
-    requests = [
-        {"PutRequest": {"Item": {"pk": {"S": pk}, "sk": {"S": f"{i:04d}"}, **extra.get(i, {})}}}
-        for i in range(start, start + count)
-    ]
-    ddb.batch_write_item(RequestItems={table: requests})

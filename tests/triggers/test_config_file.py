@@ -12,8 +12,15 @@ from typing import Any
 
 from conftest import RunningServer, free_port
 
-from triggers.cli_helpers import cli, put_many
-from triggers.trigger_helpers import events, settle, start_trigger_server, stream_table, wait_for
+from triggers.cli_helpers import cli
+from triggers.trigger_helpers import (
+    events,
+    put_many,
+    settle,
+    start_trigger_server,
+    stream_table,
+    wait_for,
+)
 
 RECORD = "trigger_apps.recorder:record"
 NOT_FOUND = "Error: ResourceNotFoundException: The resource you requested does not exist.\n"

@@ -11,10 +11,14 @@ from typing import Any
 from conftest import RunningServer
 
 from triggers.trigger_helpers import (
+    POISON,
     api,
     create_trigger,
     delivered_keys,
     events,
+    failures,
+    file_destination,
+    put_many,
     recorded,
     settle,
     status,
@@ -23,20 +27,6 @@ from triggers.trigger_helpers import (
 )
 
 Server = tuple[RunningServer, Path]
-
-
-def put_many(ddb: Any, table: str, pk: str, count: int, **attrs: Any) -> None:
-    """`count` items of one partition key (so one shard), written in one BatchWriteItem commit."""
-    for start in range(0, count, 25):
-        requests = [
-            {
-                "PutRequest": {
-                    "Item": {"pk": {"S": pk}, "sk": {"S": f"{i:04d}"}, **attrs.get(str(i), {})}
-                }
-            }
-            for i in range(start, min(count, start + 25))
-        ]
-        ddb.batch_write_item(RequestItems={table: requests})
 
 
 def sks(out: Path, table: str) -> list[list[str]]:
@@ -191,15 +181,15 @@ def test_retries_exhausted_send_the_batch_with_its_records_to_the_destination(
         table=tname,
         function="trigger_apps.recorder:fail_poison",
         maximum_retry_attempts=2,
-        destination_config={"OnFailure": {"Destination": f"file://{dlq}"}},
+        destination_config=file_destination(dlq),
     )
-    put_many(tddb, tname, "k", 2, **{"1": {"poison": {"BOOL": True}}})
-    wait_for(lambda: dlq.exists() and dlq.read_text())
+    put_many(tddb, tname, "k", 2, extra={1: POISON})
+    wait_for(lambda: failures(dlq))
     tddb.put_item(TableName=tname, Item={"pk": {"S": "k"}, "sk": {"S": "after"}})
     wait_for(lambda: ["after"] in sks(out, tname))
     # 1 + MaximumRetryAttempts invocations of the failing batch, then the shard moves on.
     assert settle(lambda: sks(out, tname)) == [["0000", "0001"]] * 3 + [["after"]]
-    (line,) = [json.loads(x) for x in dlq.read_text().splitlines()]
+    (line,) = failures(dlq)
     failure = line["failure"]
     assert line["trigger"] == tname
     assert failure["requestContext"]["condition"] == "RetryAttemptsExhausted"
@@ -241,10 +231,10 @@ def test_bisect_isolates_the_poison_record(
         function="trigger_apps.recorder:fail_poison",
         bisect_batch_on_function_error=True,
         maximum_retry_attempts=1,
-        destination_config={"OnFailure": {"Destination": f"file:{dlq}"}},
+        destination_config=file_destination(dlq),
     )
-    put_many(tddb, tname, "k", 8, **{"5": {"poison": {"BOOL": True}}})
-    wait_for(lambda: dlq.exists() and dlq.read_text())
+    put_many(tddb, tname, "k", 8, extra={5: POISON})
+    wait_for(lambda: failures(dlq))
     calls = settle(lambda: sks(out, tname))
     all8 = [f"{i:04d}" for i in range(8)]
     assert (
@@ -260,7 +250,7 @@ def test_bisect_isolates_the_poison_record(
             ["0006", "0007"],
         ]
     )
-    (line,) = [json.loads(x) for x in dlq.read_text().splitlines()]
+    (line,) = failures(dlq)
     assert line["failure"]["DDBStreamBatchInfo"]["batchSize"] == 1
     assert [r["dynamodb"]["Keys"]["sk"]["S"] for r in line["failure"]["payload"]["Records"]] == [
         "0005"
@@ -280,16 +270,16 @@ def test_partial_batch_response_retries_from_the_lowest_failure(
         function="trigger_apps.recorder:partial",
         function_response_types=["ReportBatchItemFailures"],
         maximum_retry_attempts=1,
-        destination_config={"OnFailure": {"Destination": f"file:{dlq}"}},
+        destination_config=file_destination(dlq),
     )
-    put_many(tddb, tname, "k", 5, **{"2": {"poison": {"BOOL": True}}})
-    wait_for(lambda: dlq.exists() and dlq.read_text())
+    put_many(tddb, tname, "k", 5, extra={2: POISON})
+    wait_for(lambda: failures(dlq))
     assert settle(lambda: sks(out, tname)) == [
         ["0000", "0001", "0002", "0003", "0004"],
         ["0002", "0003", "0004"],  # later records are re-delivered with the failed one
         ["0003", "0004"],  # after the failed record was discarded
     ]
-    (line,) = [json.loads(x) for x in dlq.read_text().splitlines()]
+    (line,) = failures(dlq)
     failure = line["failure"]
     # Observed on AWS: only the failing record, and functionError null.
     assert failure["DDBStreamBatchInfo"]["batchSize"] == 1
@@ -359,8 +349,8 @@ def test_partial_responses_that_fail_the_whole_batch(
     for i in range(len(answers)):
         table = f"{tname}-{i}"
         dlq = tmp_path / f"{table}.jsonl"
-        wait_for(lambda d=dlq: d.exists() and d.read_text())  # type: ignore[misc]
-        (line,) = [json.loads(x) for x in dlq.read_text().splitlines()]
+        wait_for(lambda d=dlq: failures(d))  # type: ignore[misc]
+        (line,) = failures(dlq)
         assert line["failure"]["responseContext"]["functionError"] is None, answers[i]
         assert line["failure"]["DDBStreamBatchInfo"]["batchSize"] == 1
         figures = status(server, table)["Figures"]
@@ -393,7 +383,7 @@ def test_several_mappings_on_one_stream_are_independent(
         server, name=f"{tname}-stuck", table=tname, function="trigger_apps.recorder:fail_poison"
     )
     create_trigger(server, name=f"{tname}-ok", table=tname, function="trigger_apps.recorder:record")
-    put_many(tddb, tname, "k", 3, **{"0": {"poison": {"BOOL": True}}})
+    put_many(tddb, tname, "k", 3, extra={0: POISON})
     for sk in ("x1", "x2"):
         tddb.put_item(TableName=tname, Item={"pk": {"S": "k"}, "sk": {"S": sk}})
     wait_for(lambda: status(server, f"{tname}-ok")["Figures"]["delivered"] == 5)
@@ -554,7 +544,7 @@ def test_webhook_function(tserver: Server, tddb: Any, tname: str) -> None:
             function=f"http://127.0.0.1:{httpd.server_address[1]}/hook",
             function_response_types=["ReportBatchItemFailures"],
         )
-        put_many(tddb, tname, "k", 3, **{"1": {"poison": {"BOOL": True}}})
+        put_many(tddb, tname, "k", 3, extra={1: POISON})
         wait_for(lambda: len(received) == 2)
         got = [[r["dynamodb"]["Keys"]["sk"]["S"] for r in body["Records"]] for body in received]
         assert got == [["0000", "0001", "0002"], ["0001", "0002"]]

@@ -10,8 +10,8 @@ from typing import Any
 
 from conftest import RunningServer
 
-from triggers.cli_helpers import Result, cli, put_many
-from triggers.trigger_helpers import events, settle, stream_table, wait_for
+from triggers.cli_helpers import Result, cli
+from triggers.trigger_helpers import events, put_many, settle, stream_table, wait_for
 
 Server = tuple[RunningServer, Path]
 FLAKY = "trigger_apps.flaky:handler"

@@ -26,6 +26,7 @@ from rivulet.triggers.runtime import RuntimeSettings, TriggerRuntime
 from rivulet.triggers.shard_worker import Backoff
 from rivulet.triggers.source import CommitSignal, StreamSource
 from rivulet.triggers.store import TriggerStore
+from triggers.trigger_helpers import failures
 
 CONFIG = StreamConfig(shards=1, rotation=3600.0, retention=300.0, trim_interval=1.0)
 HANDLER = """
@@ -124,11 +125,11 @@ def test_records_past_the_maximum_age_go_to_the_destination_uninvoked(
             }
         )
         await eventually(lambda: calls(tmp_path))
-        await eventually(lambda: dlq.exists() and dlq.read_text())
+        await eventually(lambda: failures(dlq))
 
     run_with_runtime(tmp_path, clock, scenario)
     assert calls(tmp_path) == [["fresh"]]
-    (line,) = [json.loads(x) for x in dlq.read_text().splitlines()]
+    (line,) = failures(dlq)
     failure = line["failure"]
     assert failure["requestContext"]["condition"] == "RecordAgeExceeded"
     assert failure["requestContext"]["approximateInvokeCount"] == 0

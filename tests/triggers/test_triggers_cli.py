@@ -17,8 +17,8 @@ import httpx
 import pytest
 from conftest import RunningServer
 
-from triggers.cli_helpers import cli, put_many, table_rows
-from triggers.trigger_helpers import events, settle, status, stream_table, wait_for
+from triggers.cli_helpers import cli, table_rows
+from triggers.trigger_helpers import events, put_many, settle, status, stream_table, wait_for
 
 Server = tuple[RunningServer, Path]
 RECORD = "trigger_apps.recorder:record"

@@ -14,6 +14,8 @@ from conftest import RunningServer
 from triggers.trigger_helpers import (
     create_trigger,
     events,
+    failures,
+    file_destination,
     recorded,
     settle,
     start_trigger_server,
@@ -139,7 +141,7 @@ def test_subprocess_isolation_survives_a_crashing_and_a_hanging_handler(
         batch_size=1,
         # A subprocess gets the Lambda environment and its own variables, not the server's.
         environment={"GREETING": "hello", "RIVULET_TEST_OUT": str(out)},
-        destination_config={"OnFailure": {"Destination": f"file:{dlq}"}},
+        destination_config=file_destination(dlq),
     )
     for sk, action in (("0", "ok"), ("1", "exit"), ("2", "hang"), ("3", "ok")):
         tddb.put_item(
@@ -155,7 +157,7 @@ def test_subprocess_isolation_survives_a_crashing_and_a_hanging_handler(
     assert {line["greeting"] for line in lines} == {"hello"}
     assert {line["function_name"] for line in lines} == {"trigger_apps-isolated-handle"}
     assert all(line["pid"] != server.process.pid for line in lines)
-    failures = [line for line in dlq.read_text().splitlines() if line]
-    assert len(failures) == 2  # the crash and the timeout, each discarded after one invocation
+    # The crash and the timeout, each discarded after one invocation.
+    assert len(failures(dlq)) == 2
     assert server.process.poll() is None
     assert status(server, tname)["Figures"]["errors"] == 2

@@ -54,6 +54,41 @@ def stream_table(
     return name
 
 
+POISON = {"poison": {"BOOL": True}}  # the recorder's failing handlers fail for such items
+
+
+def put_many(
+    ddb: Any,
+    table: str,
+    pk: str,
+    count: int,
+    start: int = 0,
+    extra: dict[int, dict[str, Any]] | None = None,
+) -> None:
+    """`count` items of one partition key (so one shard) with sort keys `start`.. (0000, 0001...),
+    in one commit per 25; `extra` maps an item's number to more attributes."""
+    extra = extra or {}
+    items = [
+        {"pk": {"S": pk}, "sk": {"S": f"{i:04d}"}, **extra.get(i, {})}
+        for i in range(start, start + count)
+    ]
+    for first in range(0, len(items), 25):
+        requests = [{"PutRequest": {"Item": item}} for item in items[first : first + 25]]
+        ddb.batch_write_item(RequestItems={table: requests})
+
+
+def file_destination(path: Path) -> dict[str, Any]:
+    """destination_config for a JSON-lines on-failure file."""
+    return {"OnFailure": {"Destination": f"file:{path}"}}
+
+
+def failures(path: Path) -> list[dict[str, Any]]:
+    """The lines a file destination holds (`{"trigger", "id", "failure"}` each)."""
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line]
+
+
 def recorded(out: Path, table: str) -> list[dict[str, Any]]:
     """Every line a recorder handler wrote for `table`, in order."""
     path = out / f"{table}.jsonl"
