@@ -34,7 +34,7 @@ from rivulet.triggers.destinations import (
     make_destination,
     redrive,
 )
-from rivulet.triggers.invokers import FunctionSettings, function_arn, make_invoker
+from rivulet.triggers.invokers import function_arn, make_invoker
 from rivulet.triggers.runtime import TriggerRuntime, function_settings
 from rivulet.triggers.source import StreamView
 
@@ -119,15 +119,7 @@ class TriggerAdmin:
         return None
 
     def _function_arn(self, config: TriggerConfig) -> str:
-        settings = self.runtime.settings
-        return function_arn(
-            FunctionSettings(
-                function=config.function,
-                mapping_name=config.name,
-                region=settings.region,
-                account_id=settings.account_id,
-            )
-        )
+        return function_arn(function_settings(config, self.runtime.settings))
 
     def describe(self, row: TriggerRow) -> dict[str, Any]:
         config = self.config(row)
