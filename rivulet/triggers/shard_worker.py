@@ -23,6 +23,7 @@ import orjson
 from rivulet.core.clock import Clock
 from rivulet.storage.base import ShardRow
 from rivulet.triggers.config import TriggerConfig
+from rivulet.triggers.destinations import Destination
 from rivulet.triggers.events import Entry, LambdaRecords, event_bytes, failure_record, iso_s
 from rivulet.triggers.filters import RecordFilter
 from rivulet.triggers.invocation import Event, Invocation, Invoker
@@ -64,7 +65,7 @@ class Mapping:
     function_arn: str
     invoker: Invoker
     filter: RecordFilter | None
-    destination: Any  # rivulet.triggers.destinations.Destination, or None (AWS: dropped)
+    destination: Destination | None  # None: discarded records are only logged (as on AWS)
     stream: StreamView
 
 
