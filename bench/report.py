@@ -118,6 +118,11 @@ def _fmt(value: float | None, spec: str, suffix: str = "") -> str:
     return "-" if value is None else f"{value:{spec}}{suffix}"
 
 
+def _check(problems: list[str]) -> str:
+    """The `check` cell of a result row."""
+    return "ok" if not problems else f"{len(problems)} problem(s)"
+
+
 def _status(v: Verdict) -> str:
     return "n/a" if v.passed is None else ("PASS" if v.passed else "FAIL")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from report import Table, Verdict, _fmt, _status
+from report import Table, Verdict, _check, _fmt, _status
 from streambench import DrainResult, LatencyResult
 
 DRAIN_RPS_TARGET = 150_000.0
@@ -15,10 +15,6 @@ LATENCY_BEYOND_POLL_TARGET_MS = 2.0
 
 def _by_server(results: list[Any]) -> dict[str, Any]:
     return {r.server: r for r in results}
-
-
-def _check(problems: list[str]) -> str:
-    return "ok" if not problems else f"{len(problems)} problem(s)"
 
 
 def _beyond_poll(r: LatencyResult) -> float | None:

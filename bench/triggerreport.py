@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from report import Table, Verdict, _fmt, _status
+from report import Table, Verdict, _check, _fmt, _status
 from streambench import percentile as pct
 from triggerbench import TRIGGER, LatencyRun, ThroughputRun
 
@@ -13,10 +13,6 @@ LATENCY_P50_TARGET_MS = 2.0
 LATENCY_P99_TARGET_MS = 10.0
 THROUGHPUT_TARGET = 20_000.0
 QUANTILES = (50, 90, 99, 100)
-
-
-def _check(problems: list[str]) -> str:
-    return "ok" if not problems else f"{len(problems)} problem(s)"
 
 
 def _label(r: LatencyRun | ThroughputRun) -> str:

@@ -135,7 +135,7 @@ async def list_(api: ApiContext, request: RestRequest) -> tuple[int, Any]:
                 400, "ValidationException", BAD_MAX_ITEMS.format(value=value, rule=rule)
             )
         page = min(value, MAX_PAGE)
-    rows = [admin.describe(row) for row in admin.store.triggers()]
+    rows = admin.describe_all()
     rows.sort(key=lambda d: d["UUID"])
     if "EventSourceArn" in query:
         rows = [d for d in rows if d.get("EventSourceArn") == query["EventSourceArn"]]

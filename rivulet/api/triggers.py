@@ -43,7 +43,7 @@ async def get_trigger(api: ApiContext, body: dict[str, Any], ctx: RequestContext
 
 async def list_triggers(api: ApiContext, body: dict[str, Any], ctx: RequestContext) -> Any:
     admin = _admin(api)
-    return {"Triggers": [admin.describe(row) for row in admin.store.triggers()]}
+    return {"Triggers": admin.describe_all()}
 
 
 async def update_trigger(api: ApiContext, body: dict[str, Any], ctx: RequestContext) -> Any:

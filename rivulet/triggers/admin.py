@@ -110,18 +110,16 @@ class TriggerAdmin:
     def config(row: TriggerRow) -> TriggerConfig:
         return parse_trigger(orjson.loads(row.settings))
 
-    def _stream_arn(self, row: TriggerRow) -> str | None:
-        if row.stream_id is None:
-            return None
-        for stream in self.runtime.source.streams():
-            if stream.stream_id == row.stream_id:
-                return stream.arn
-        return None
+    def _stream_arns(self) -> dict[int, str]:
+        return {s.stream_id: s.arn for s in self.runtime.source.streams()}
 
     def _function_arn(self, config: TriggerConfig) -> str:
         return function_arn(function_settings(config, self.runtime.settings))
 
-    def describe(self, row: TriggerRow) -> dict[str, Any]:
+    def describe(self, row: TriggerRow, arns: dict[int, str] | None = None) -> dict[str, Any]:
+        """AWS's mapping shape; `arns` (stream id -> ARN) saves a read when describing many."""
+        if arns is None:
+            arns = self._stream_arns()
         config = self.config(row)
         settings = self.runtime.settings
         figures = self.store.storage.reader().trigger_figures(row.uuid)
@@ -130,7 +128,7 @@ class TriggerAdmin:
             uuid=row.uuid,
             mapping_arn=f"arn:aws:lambda:{settings.region}:{settings.account_id}"
             f":event-source-mapping:{row.uuid}",
-            stream_arn=self._stream_arn(row),
+            stream_arn=None if row.stream_id is None else arns.get(row.stream_id),
             function_arn=self._function_arn(config),
             state=row.state,
             state_reason=row.reason,
@@ -315,11 +313,16 @@ class TriggerAdmin:
         for declared in wanted.values():
             await self.create(to_settings(declared), origin="config", pending_ok=True)
 
+    def describe_all(self) -> list[dict[str, Any]]:
+        arns = self._stream_arns()
+        return [self.describe(row, arns) for row in self._rows()]
+
     # Observability ---------------------------------------------------------------------------------
     def status(self) -> list[dict[str, Any]]:
         out = []
         reader = self.store.storage.reader()
         now = self.clock.now()
+        arns = self._stream_arns()
         for row in self._rows():
             config = self.config(row)
             figures = reader.trigger_figures(row.uuid)
@@ -331,7 +334,7 @@ class TriggerAdmin:
                     "UUID": row.uuid,
                     "State": row.state,
                     "Table": config.table,
-                    "EventSourceArn": self._stream_arn(row),
+                    "EventSourceArn": None if row.stream_id is None else arns.get(row.stream_id),
                     "Function": config.function,
                     "LastProcessingResult": figures.get("last_result", row.last_result),
                     "IteratorAgeMilliseconds": figures.get("iterator_age_ms"),

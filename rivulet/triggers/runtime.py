@@ -20,7 +20,7 @@ from pathlib import Path
 import orjson
 
 from rivulet.core.clock import Clock
-from rivulet.storage.base import ShardRow, TriggerRow
+from rivulet.storage.base import CheckpointRow, ShardRow, TriggerRow
 from rivulet.triggers.config import TriggerConfig, parse_trigger
 from rivulet.triggers.destinations import make_destination
 from rivulet.triggers.filters import compile_filters
@@ -116,6 +116,7 @@ class TriggerRuntime:
         self._last_renewal = 0.0
         # Other runtimes' latest lease expiry, and when this runtime saw it move (a renewal).
         self._expiries: dict[str, tuple[float, float | None]] = {}
+        self._problems: dict[str, str] = {}  # trigger -> the problem last written to its figures
 
     # Lifecycle -----------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -174,35 +175,58 @@ class TriggerRuntime:
         shards: dict[int, list[ShardRow]] = {}
         for shard in self.source.shards():
             shards.setdefault(shard.stream_id, []).append(shard)
+        checkpoints: dict[str, dict[int, CheckpointRow]] = {}
         for row in rows.values():
             if row.state != "Enabled":
                 continue
-            config = parse_trigger(orjson.loads(row.settings))
+            active = self.active.get(row.uuid)
+            config = (
+                active.mapping.config
+                if active is not None
+                else parse_trigger(orjson.loads(row.settings))
+            )
             bound = await self._bind(row, config, streams, shards)
             if bound is None:
                 continue
             row, stream = bound
-            active = self.active.get(row.uuid)
             if active is None:
                 try:
                     mapping = self._mapping(row, config, stream)
                 except ValueError as exc:
-                    await self.store.figures(row.uuid, {}, {"last_result": f"PROBLEM: {exc}"})
+                    await self._problem(row.uuid, f"PROBLEM: {exc}")
                     continue
                 active = self.active[row.uuid] = Active(row, mapping)
+            self._problems.pop(row.uuid, None)  # running again: a new problem is news
+            # Read after binding, which may have pinned LATEST.
+            checkpoints[row.uuid] = self.store.checkpoints(row.uuid)
             if self.settings.process:
-                await self._start_shards(active, shards.get(stream.stream_id, []))
-        await self._forget_gone_shards(rows, {s.shard_key for ss in shards.values() for s in ss})
+                await self._start_shards(
+                    active, shards.get(stream.stream_id, []), checkpoints[row.uuid]
+                )
+        live = {s.shard_key for ss in shards.values() for s in ss}
+        await self._forget_gone_shards(rows, live, checkpoints)
         await self._renew_leases()
 
-    async def _forget_gone_shards(self, rows: dict[str, TriggerRow], live: set[int]) -> None:
+    async def _problem(self, uuid: str, text: str) -> None:
+        """Show a problem as the trigger's last result, written once, not at every refresh."""
+        if self._problems.get(uuid) != text:
+            await self.store.figures(uuid, {}, {"last_result": text})
+            self._problems[uuid] = text
+
+    async def _forget_gone_shards(
+        self,
+        rows: dict[str, TriggerRow],
+        live: set[int],
+        known: dict[str, dict[int, CheckpointRow]],
+    ) -> None:
         """Checkpoints of shards that retention removed are of no further use. Shard keys only
         grow, so a key above every shard seen is a shard created since, not a gone one."""
         if not live:
             return
         newest = max(live)
         for uuid in rows:
-            gone = [k for k in self.store.checkpoints(uuid) if k not in live and k < newest]
+            held = known[uuid] if uuid in known else self.store.checkpoints(uuid)
+            gone = [k for k in held if k not in live and k < newest]
             if gone:
                 await self.store.delete_checkpoints(uuid, gone)
 
@@ -232,7 +256,7 @@ class TriggerRuntime:
             return row, stream
         if not newer:
             if row.stream_id is not None or config.event_source_arn is not None:
-                await self.store.figures(row.uuid, {}, {"last_result": STREAM_GONE})
+                await self._problem(row.uuid, STREAM_GONE)
             return None
         target = max(newer, key=lambda s: s.created_at)
         pins = initial_checkpoints(
@@ -271,10 +295,14 @@ class TriggerRuntime:
             stream=stream,
         )
 
-    async def _start_shards(self, active: Active, shards: list[ShardRow]) -> None:
+    async def _start_shards(
+        self,
+        active: Active,
+        shards: list[ShardRow],
+        checkpoints: dict[int, CheckpointRow],
+    ) -> None:
         """Lease and start this runtime's share of the shards that are ready (parent done)."""
         uuid = active.row.uuid
-        checkpoints = self.store.checkpoints(uuid)
         by_id = {s.shard_id: s for s in shards}
 
         def done(shard: ShardRow) -> bool:
