@@ -61,6 +61,7 @@ class LatencyResult:
     poll_interval_ms: float
     expected: int
     latencies_ms: list[float]  # put started -> first seen by a reader, one per record seen
+    after_ack_ms: list[float]  # put acknowledged -> first seen (0 when seen before the ack)
     put_ms: list[float]  # PutItem round trips (request start -> response read)
     put_alone_ms: list[float]  # the same before the readers start (nothing polling)
     polls: int
@@ -392,7 +393,7 @@ class _Poller(threading.Thread):
         self.iterator: str | None = shard_iterator(self.client, arn, shard_id)
         self.poll_interval = poll_interval
         self.stop_event = stop
-        self.seen: dict[str, int] = {}  # key -> ns from PutItem start to first sight
+        self.seen: dict[str, int] = {}  # key -> perf_counter_ns of its first sight
         self.polls = 0
         self.empty = 0
         self.error: str | None = None
@@ -411,7 +412,7 @@ class _Poller(threading.Thread):
                     image = rec["dynamodb"].get("NewImage") or {}
                     key = image.get("pk", {}).get("S")
                     if key is not None and key not in self.seen and "t" in image:
-                        self.seen[key] = now - int(image["t"]["N"])
+                        self.seen[key] = now
                 self.iterator = resp.get("NextShardIterator")
                 if not records:
                     self.empty += 1
@@ -426,9 +427,11 @@ class _Poller(threading.Thread):
 
 
 def _write_paced(
-    c: Client, prefix: str, count: int, rate: float, on_ack: Callable[[int], None]
+    c: Client, prefix: str, count: int, rate: float, on_ack: Callable[[str, int, int], None]
 ) -> float:
     """PutItem `count` items on a schedule of `rate`/s, one in flight; return the seconds taken.
+
+    `on_ack(key, sent_ns, acked_ns)` follows every put (perf_counter_ns, as the readers note).
 
     A put that falls behind the schedule goes out at once, without the sleep.
     """
@@ -440,11 +443,12 @@ def _write_paced(
         wait = due - clock()
         if wait > 0:
             time.sleep(wait / 1e9)
+        key = f"{prefix}{i:06d}"
+        attrs = item(key, "s00", i)
         t0 = clock()
-        attrs = item(f"{prefix}{i:06d}", "s00", i)
         attrs["t"] = {"N": str(t0)}
         c.raw(PUT_ITEM, dumps({"TableName": LATENCY_TABLE, "Item": attrs}))
-        on_ack(clock() - t0)
+        on_ack(key, t0, clock())
     return (clock() - start) / 1e9
 
 
@@ -463,20 +467,23 @@ def run_latency(server: Server, cfg: StreamConfig) -> LatencyResult:
     # The same writes with nobody reading: the floor that visibility cannot beat on this machine.
     alone: list[int] = []
     if cfg.baseline > 0:
-        _write_paced(c, "b", max(1, int(cfg.rate * cfg.baseline)), cfg.rate, alone.append)
+        count = max(1, int(cfg.rate * cfg.baseline))
+        _write_paced(c, "b", count, cfg.rate, lambda _k, t0, t1: alone.append(t1 - t0))
         server.wait_idle()
     for p in pollers:
         p.start()
 
     if cfg.warmup > 0:
-        _write_paced(c, "w", max(1, int(cfg.rate * cfg.warmup)), cfg.rate, lambda _ns: None)
-    acks: list[int] = []
+        _write_paced(c, "w", max(1, int(cfg.rate * cfg.warmup)), cfg.rate, lambda *_: None)
+    acks: dict[str, tuple[int, int]] = {}  # key -> (sent, acknowledged)
     count = max(1, int(cfg.rate * cfg.duration))
     polls0 = sum(p.polls for p in pollers)
     empty0 = sum(p.empty for p in pollers)
     cpu0 = time.process_time()  # pollers and writer together: the whole client
     server_cpu0 = server.cpu_seconds()
-    written_s = _write_paced(c, "m", count, cfg.rate, acks.append)
+    written_s = _write_paced(
+        c, "m", count, cfg.rate, lambda key, t0, t1: acks.__setitem__(key, (t0, t1))
+    )
     client_cpu = time.process_time() - cpu0
     server_cpu = server.cpu_seconds() - server_cpu0
 
@@ -491,7 +498,9 @@ def run_latency(server: Server, cfg: StreamConfig) -> LatencyResult:
         p.join(timeout=30)
     c.close()
 
-    latencies = [ns / 1e6 for p in pollers for k, ns in p.seen.items() if k.startswith("m")]
+    seen = {k: ns for p in pollers for k, ns in p.seen.items() if k.startswith("m")}
+    latencies = [(ns - acks[k][0]) / 1e6 for k, ns in seen.items()]
+    after_ack = [max(0, ns - acks[k][1]) / 1e6 for k, ns in seen.items()]
     problems = [p.error for p in pollers if p.error]
     if len(latencies) != count:
         problems.append(f"{count - len(latencies)} of {count} records never seen within 5s")
@@ -504,7 +513,8 @@ def run_latency(server: Server, cfg: StreamConfig) -> LatencyResult:
         poll_interval_ms=cfg.poll_interval * 1000,
         expected=count,
         latencies_ms=latencies,
-        put_ms=[ns / 1e6 for ns in acks],
+        after_ack_ms=after_ack,
+        put_ms=[(t1 - t0) / 1e6 for t0, t1 in acks.values()],
         put_alone_ms=[ns / 1e6 for ns in alone],
         polls=sum(p.polls for p in pollers) - polls0,
         empty_polls=sum(p.empty for p in pollers) - empty0,
@@ -516,6 +526,8 @@ def run_latency(server: Server, cfg: StreamConfig) -> LatencyResult:
     log(
         f"{server.name:8} latency {len(latencies)}/{count} records, "
         f"p50 {_ms(result.pct(50))}  p99 {_ms(result.pct(99))}  max {_ms(result.pct(100))}; "
+        f"after the ack p50 {_ms(result.pct(50, result.after_ack_ms))} "
+        f"p99 {_ms(result.pct(99, result.after_ack_ms))}; "
         f"PutItem p50 {_ms(result.pct(50, result.put_ms))} p99 {_ms(result.pct(99, result.put_ms))} "
         f"(alone: p50 {_ms(result.pct(50, result.put_alone_ms))} p99 {_ms(result.pct(99, result.put_alone_ms))}); "
         f"{result.polls / written_s:,.0f} polls/s ({result.empty_polls / max(1, result.polls):.0%} empty); "

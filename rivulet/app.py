@@ -43,6 +43,7 @@ class Server:
             shards=settings.stream_shards,
             rotation=settings.shard_rotation,
             retention=settings.stream_retention,
+            read_wait=settings.get_records_wait,
             trim_interval=settings.trim_interval,
         )
         self.db = Database(

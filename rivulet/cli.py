@@ -22,14 +22,17 @@ from rivulet.keys_cli import keys
 from rivulet.tail import tail
 from rivulet.triggers_cli import triggers, worker
 
-_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+_UNITS = {"": 1.0, "ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|[smhd]?)\s*$")
 
 
 class Duration(click.ParamType):  # type: ignore[type-arg]
-    """Seconds, or a number with a unit: 90, 2s, 15m, 4h, 1d."""
+    """Seconds, or a number with a unit: 90, 250ms, 2s, 15m, 4h, 1d."""
 
     name = "duration"
+
+    def __init__(self, allow_zero: bool = False) -> None:
+        self.allow_zero = allow_zero
 
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
@@ -37,7 +40,7 @@ class Duration(click.ParamType):  # type: ignore[type-arg]
         if isinstance(value, int | float):
             return float(value)
         m = _DURATION.match(str(value))
-        if m is None or float(m[1]) <= 0:
+        if m is None or float(m[1]) < 0 or (float(m[1]) == 0 and not self.allow_zero):
             self.fail(f"{value!r} is not a duration such as 90, 2s, 15m, 4h or 1d", param, ctx)
         return float(m[1]) * _UNITS[m[2]]
 
@@ -128,6 +131,15 @@ def main() -> None:
     help="Stream records older than this are trimmed.",
 )
 @click.option(
+    "--get-records-wait",
+    default="20ms",
+    show_default=True,
+    type=Duration(allow_zero=True),
+    envvar="RIVULET_GET_RECORDS_WAIT",
+    help="GetRecords at the end of an open shard waits up to this long for a new record "
+    "before answering an empty page (0: at once).",
+)
+@click.option(
     "--trim-interval",
     default="60s",
     show_default=True,
@@ -175,6 +187,7 @@ def serve(
     stream_shards: int,
     shard_rotation: float,
     stream_retention: float,
+    get_records_wait: float,
     trim_interval: float,
     master_key_file: Path | None,
     trigger_config: Path | None,
@@ -203,6 +216,7 @@ def serve(
         stream_shards=stream_shards,
         shard_rotation=shard_rotation,
         stream_retention=stream_retention,
+        get_records_wait=get_records_wait,
         trim_interval=trim_interval,
         master_key_file=master_key_file,
         master_key=os.environ.get("RIVULET_MASTER_KEY"),

@@ -23,6 +23,7 @@ class Settings:
     stream_shards: int = 4
     shard_rotation: float = 4 * 3600.0
     stream_retention: float = 24 * 3600.0
+    get_records_wait: float = 0.02
     trim_interval: float = 60.0
     master_key_file: Path | None = None
     master_key: str | None = None  # base64, from RIVULET_MASTER_KEY only (never a CLI flag)

@@ -6,6 +6,7 @@ the request's region in front, without decoding them.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import orjson
@@ -60,7 +61,18 @@ async def get_records(api: ApiContext, body: dict[str, Any], ctx: RequestContext
         if state is None:
             raise ResourceNotFoundException(SHARD_NOT_FOUND)
         end = state[0]
+    version = streams.version(stream.stream_id)
     rows = reader.read_records(shard.key, token.position, limit)
+    wait = streams.config.read_wait
+    if not rows and end is None and wait > 0:
+        # At the end of an open shard: answer as soon as a commit brings a record, rather
+        # than let a consumer that polls without pausing spin on empty pages.
+        deadline = time.monotonic() + wait
+        while not rows and (left := deadline - time.monotonic()) > 0:
+            if not await streams.wait_for_records(stream.stream_id, version, left):
+                break
+            version = streams.version(stream.stream_id)
+            rows = reader.read_records(shard.key, token.position, limit)
     payloads = streams.open_records(stream, rows)
     taken, size = 0, 0
     for payload in payloads:

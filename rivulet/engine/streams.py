@@ -46,6 +46,10 @@ class StreamConfig:
     rotation: float = 4 * HOUR  # an open shard older than this is closed and gets a child
     retention: float = 24 * HOUR
     trim_interval: float = 60.0
+    # GetRecords at the end of an open shard waits this long for a commit before answering
+    # `Records: []`, so a consumer polling without a pause waits on the server (and sees the
+    # record the moment it commits) instead of spinning both of them on empty pages.
+    read_wait: float = 0.02
 
 
 @dataclass(slots=True)
@@ -352,8 +356,15 @@ class StreamManager:
             if event is not None:
                 event.set()
 
-    async def wait_for_records(self, stream_id: int, timeout: float) -> bool:
-        """Wait until a commit adds records to the stream (True) or the timeout passes."""
+    def version(self, stream_id: int) -> int:
+        """Commits seen for the stream: note it before a read, wait on it after an empty one."""
+        return self.commits.get(stream_id, 0)
+
+    async def wait_for_records(self, stream_id: int, version: int, timeout: float) -> bool:
+        """Wait until a commit after `version` adds records to the stream (True), or the
+        timeout passes (False). A commit between the caller's read and this wait counts."""
+        if self.version(stream_id) != version:
+            return True
         event = self._waiters.get(stream_id)
         if event is None:
             event = self._waiters[stream_id] = asyncio.Event()

@@ -55,11 +55,10 @@ class CommitSignal:
         self.streams = streams
 
     def version(self, stream_id: int) -> int:
-        return self.streams.commits.get(stream_id, 0)
+        return self.streams.version(stream_id)
 
     async def wait(self, stream_id: int, version: int, timeout: float) -> None:
-        if self.version(stream_id) == version:
-            await self.streams.wait_for_records(stream_id, timeout)
+        await self.streams.wait_for_records(stream_id, version, timeout)
 
 
 class DataVersionSignal:

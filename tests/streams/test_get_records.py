@@ -343,6 +343,58 @@ def test_get_records_empty_open_shard(
         iterator = body["NextShardIterator"]
 
 
+@pytest.fixture(scope="module")
+def waiting(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """One shard per stream; GetRecords at the end of an open shard waits up to 3 s."""
+    srv = start_server(
+        tmp_path_factory.mktemp("waiting") / "data",
+        "--stream-shards",
+        "1",
+        "--get-records-wait",
+        "3s",
+    )
+    yield srv
+    srv.stop()
+
+
+def test_get_records_at_the_end_waits_for_a_commit(waiting: RunningServer, table_name: str) -> None:
+    # A read parked at the end of an open shard answers with the record the moment its write
+    # commits, well before the wait runs out.
+    ddb, streams = waiting.client(), waiting.streams()
+    arn = create_stream_table(ddb, table_name, "NEW_IMAGE")
+    iterator = start(streams, arn)
+    with ThreadPoolExecutor(1) as pool:
+        asked = time.monotonic()
+        pending = pool.submit(streams.get_records, ShardIterator=iterator)
+        time.sleep(0.5)  # the read is parked in the server by now
+        assert not pending.done()
+        ddb.put_item(TableName=table_name, Item={"id": {"S": "woken"}, "n": {"N": "1"}})
+        page = pending.result(timeout=10)
+        answered = time.monotonic() - asked
+    assert [r["dynamodb"]["NewImage"] for r in page["Records"]] == [
+        {"id": {"S": "woken"}, "n": {"N": "1"}}
+    ]
+    assert [r["eventName"] for r in page["Records"]] == ["INSERT"]
+    assert answered < 3.0, "the read waited out its time instead of being woken by the commit"
+    # Caught up: the next read waits the whole time, then answers an empty page that goes on.
+    asked = time.monotonic()
+    page = streams.get_records(ShardIterator=page["NextShardIterator"])
+    assert time.monotonic() - asked >= 3.0
+    assert page["Records"] == [] and page["NextShardIterator"]
+
+
+def test_get_records_closed_shard_does_not_wait(waiting: RunningServer, table_name: str) -> None:
+    # The end of a closed shard is final: the finishing page comes at once, without the wait.
+    ddb, streams = waiting.client(), waiting.streams()
+    arn = create_stream_table(ddb, table_name, "KEYS_ONLY")
+    iterator = start(streams, arn)
+    disable_stream(ddb, table_name)
+    asked = time.monotonic()
+    page = streams.get_records(ShardIterator=iterator)
+    assert time.monotonic() - asked < 3.0
+    assert page["Records"] == [] and "NextShardIterator" not in page
+
+
 def test_get_records_iterator_reuse(ddb1: Any, streams1: Any, table_name: str) -> None:
     # Iterators are positions, not one-shot tokens: re-using one repeats the same read, and an
     # iterator at the end of an open shard returns later writes.
@@ -553,7 +605,10 @@ def test_get_records_trimmed(trimming: RunningServer, table_name: str) -> None:
     after_first = streams.get_records(ShardIterator=at_first, Limit=1)["NextShardIterator"]
 
     def trimmed() -> bool:
-        return not streams.get_records(ShardIterator=start(streams, arn))["Records"]
+        try:
+            return not streams.get_records(ShardIterator=start(streams, arn))["Records"]
+        except streams.exceptions.TrimmedDataAccessException:
+            return False  # a trim ran between the iterator and the read: ask again
 
     wait_until(trimmed, "the records to be trimmed", timeout=30)
     put_ids(ddb, table_name, "d")

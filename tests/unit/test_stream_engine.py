@@ -148,7 +148,8 @@ async def trim(db: Database, batch: int = 1000) -> bool:
 
 
 async def started(db: Database, stream_id: int, timeout: float) -> asyncio.Task[bool]:
-    task = asyncio.create_task(db.streams.wait_for_records(stream_id, timeout))
+    version = db.streams.version(stream_id)
+    task = asyncio.create_task(db.streams.wait_for_records(stream_id, version, timeout))
     for _ in range(5):
         await asyncio.sleep(0)
     assert stream_id in db.streams._waiters  # registered before the write is submitted
@@ -162,7 +163,7 @@ def test_wait_for_records_is_woken_by_the_commit_of_a_write(tmp_path: Path) -> N
         sid = db.streams.active[t.table_id].stream_id
 
         # Nothing written: the waiter times out.
-        assert await db.streams.wait_for_records(sid, 0.2) is False
+        assert await db.streams.wait_for_records(sid, db.streams.version(sid), 0.2) is False
 
         # A write to another table's stream does not wake this one.
         waiter = await started(db, sid, 0.5)
@@ -185,6 +186,14 @@ def test_wait_for_records_is_woken_by_the_commit_of_a_write(tmp_path: Path) -> N
         waiter = await started(db, sid, GENEROUS)
         await put(db, t, "a", "2")
         assert await waiter is True
+
+        # A commit after the caller noted the version (between its read and its wait) counts:
+        # the wait returns at once instead of sleeping through a record already there.
+        version = db.streams.version(sid)
+        await put(db, t, "a", "3")
+        assert db.streams.version(sid) == version + 1
+        assert await db.streams.wait_for_records(sid, version, GENEROUS) is True
+        assert sid not in db.streams._waiters
 
     with_db(tmp_path / "data", FakeClock(START), scenario)
 
