@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import time
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-from rivulet.api.common import consumed_capacity, request_expressions, write_units
+from rivulet.api.common import consumed_capacity, read_units, request_expressions, write_units
 from rivulet.api.conditions import condition_apply
 from rivulet.api.context import ApiContext
 from rivulet.api.update_item import check_key_not_updated, update_step
@@ -18,26 +16,12 @@ from rivulet.core.sizes import item_size
 from rivulet.core.types import Item
 from rivulet.core.values import key_of, normalize_item, validate_item_for_put, validate_key
 from rivulet.engine.catalog import TableRuntime
-from rivulet.engine.writes import Mutation, Outcome
+from rivulet.engine.writes import ClientToken, Mutation, Outcome
 from rivulet.errors import (
-    IdempotentParameterMismatchException,
     TransactionCanceledException,
     ValidationException,
 )
 from rivulet.protocol.asgi import RequestContext
-
-# ClientRequestToken makes a TransactWriteItems idempotent for 10 minutes.
-TOKEN_TTL = 600.0
-
-
-@dataclass(slots=True)
-class _Seen:
-    digest: bytes
-    response: dict[str, Any]
-    at: float
-
-
-_tokens: dict[str, _Seen] = {}
 
 
 def _keep(item: Item | None) -> Item | None:
@@ -101,27 +85,6 @@ async def transact_write_items(
     api: ApiContext, body: dict[str, Any], ctx: RequestContext
 ) -> dict[str, Any]:
     body = validate_request("TransactWriteItems", body)
-    token = body.get("ClientRequestToken")
-    digest = b""
-    if token is not None:
-        now = time.monotonic()
-        # Tokens are inserted in time order (dicts keep insertion order): expire from the front.
-        while _tokens:
-            oldest = next(iter(_tokens))
-            if now - _tokens[oldest].at <= TOKEN_TTL:
-                break
-            del _tokens[oldest]
-        digest = hashlib.sha256(
-            orjson.dumps(body["TransactItems"], option=orjson.OPT_SORT_KEYS)
-        ).digest()
-        seen = _tokens.get(token)
-        if seen is not None:
-            if seen.digest != digest:
-                raise IdempotentParameterMismatchException(
-                    "The request uses the same client token as a previous, but non-identical request."
-                )
-            return seen.response
-
     planned = [_action(api, a or {}) for a in body["TransactItems"]]
     keys = set()
     for m, _ in planned:
@@ -132,7 +95,16 @@ async def transact_write_items(
             )
         keys.add(k)
     mutations = [m for m, _ in planned]
-    outcomes = await api.db.transact(mutations)
+    token = body.get("ClientRequestToken")
+    outcomes = await api.db.transact(
+        mutations,
+        None if token is None else ClientToken(token, _digest(body["TransactItems"]), _sizes),
+    )
+    if isinstance(outcomes, bytes):
+        # A retry of a completed request: nothing written. Its capacity is the reads that found
+        # the transaction done, not the writes (AWS: "the number of read capacity units consumed
+        # in reading the item").
+        return _capacity(body, mutations, orjson.loads(outcomes), read=True)
     if any(o.failed for o in outcomes):
         reasons = [_reason(o, spec) for o, (_, spec) in zip(outcomes, planned, strict=True)]
         codes = ", ".join(r["Code"] for r in reasons)
@@ -140,17 +112,32 @@ async def transact_write_items(
             f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]",
             CancellationReasons=reasons,
         )
-    result: dict[str, Any] = {}
-    if body.get("ReturnConsumedCapacity", "NONE") != "NONE":
-        units: dict[str, tuple[TableRuntime, float]] = {}
-        for m, out in zip(mutations, outcomes, strict=True):
-            size = max(item_size(out.old) if out.old else 0, item_size(out.new) if out.new else 0)
-            t, u = units.get(m.table.name, (m.table, 0.0))
-            # Transactional writes cost two units per KB.
-            units[m.table.name] = (t, u + 2 * write_units(size))
-        result["ConsumedCapacity"] = [
-            consumed_capacity(body, t, u, read=False) for t, u in units.values()
-        ]
-    if token is not None:
-        _tokens[token] = _Seen(digest, result, time.monotonic())
-    return result
+    return _capacity(body, mutations, orjson.loads(_sizes(outcomes)), read=False)
+
+
+def _digest(actions: list[Any]) -> bytes:
+    """Identifies the request a token was used with (member order does not matter)."""
+    return hashlib.sha256(orjson.dumps(actions, option=orjson.OPT_SORT_KEYS)).digest()
+
+
+def _sizes(outcomes: list[Outcome]) -> bytes:
+    """The size of the larger of the old and new item, per action (JSON): a retry's capacity."""
+    return orjson.dumps(
+        [max(item_size(o.old) if o.old else 0, item_size(o.new) if o.new else 0) for o in outcomes]
+    )
+
+
+def _capacity(
+    body: dict[str, Any], mutations: list[Mutation], sizes: list[int], *, read: bool
+) -> dict[str, Any]:
+    if body.get("ReturnConsumedCapacity", "NONE") == "NONE":
+        return {}
+    units: dict[str, tuple[TableRuntime, float]] = {}
+    for m, size in zip(mutations, sizes, strict=True):
+        # Transactional reads and writes cost two units each.
+        cost = 2 * (read_units(size, consistent=True) if read else write_units(size))
+        t, u = units.get(m.table.name, (m.table, 0.0))
+        units[m.table.name] = (t, u + cost)
+    return {
+        "ConsumedCapacity": [consumed_capacity(body, t, u, read=read) for t, u in units.values()]
+    }

@@ -22,17 +22,27 @@ from rivulet.engine.catalog import (
 from rivulet.engine.streams import StreamConfig, StreamManager
 from rivulet.engine.writes import (
     ChangeCapture,
+    ClientToken,
     Mutation,
     Outcome,
     write_all_or_nothing,
     write_many,
     write_one,
 )
-from rivulet.errors import ResourceInUseException, ResourceNotFoundException
+from rivulet.errors import (
+    IdempotentParameterMismatchException,
+    ResourceInUseException,
+    ResourceNotFoundException,
+)
 from rivulet.storage.base import Storage, WriteTxn
 
 log = logging.getLogger("rivulet.engine")
 T = TypeVar("T")
+
+
+# A ClientRequestToken is valid for 10 minutes after the request that used it completed.
+TOKEN_TTL_MS = 600_000
+TOKEN_MISMATCH = "The request uses the same client token as a previous, but non-identical request."
 
 
 def table_name_of(name_or_arn: str) -> str:
@@ -209,12 +219,34 @@ class Database:
 
         return await self.run(job)
 
-    async def transact(self, mutations: Sequence[Mutation]) -> list[Outcome]:
+    async def transact(
+        self, mutations: Sequence[Mutation], token: ClientToken | None = None
+    ) -> list[Outcome] | bytes:
+        """All or nothing. With a token already completed within 10 minutes: its summary (bytes),
+        nothing written. The token is checked and stored in the transaction's own job, so a
+        retry racing the first attempt, or arriving after a crash, sees exactly what committed."""
         capture = self.capture
 
-        def job(txn: WriteTxn) -> list[Outcome]:
+        def job(txn: WriteTxn) -> list[Outcome] | bytes:
+            now_ms = int(self.clock.now() * 1000)
+            if token is not None:
+                seen = txn.get_client_token(token.token, now_ms - TOKEN_TTL_MS)
+                if seen is not None:
+                    if seen[0] != token.digest:
+                        raise IdempotentParameterMismatchException(TOKEN_MISMATCH)
+                    return seen[1]
             self._check_live(mutations)
-            return write_all_or_nothing(txn, mutations, capture)
+            outcomes = write_all_or_nothing(txn, mutations, capture)
+            # A cancelled transaction is not remembered: its retry runs again.
+            if token is not None and not any(o.failed for o in outcomes):
+                txn.put_client_token(
+                    token.token,
+                    token.digest,
+                    token.summary(outcomes),
+                    now_ms,
+                    now_ms - TOKEN_TTL_MS,
+                )
+            return outcomes
 
         return await self.run(job)
 

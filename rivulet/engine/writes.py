@@ -48,6 +48,16 @@ class Outcome:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class ClientToken:
+    """A TransactWriteItems ClientRequestToken. `digest` identifies the request it was first used
+    with; `summary(outcomes)` is kept with it and answers the retries of that request."""
+
+    token: str
+    digest: bytes
+    summary: Callable[[list[Outcome]], bytes]
+
+
 class ChangeCapture(Protocol):
     """Receives every real item change inside its write transaction (the stream appends here)."""
 

@@ -264,6 +264,16 @@ class WriteTxn(Protocol):
     ) -> None:
         """Add `counts` to the trigger's cumulative counters and overwrite the `latest` values."""
 
+    # Idempotency -----------------------------------------------------------------------------
+    def get_client_token(self, token: str, since_ms: int) -> tuple[bytes, bytes] | None:
+        """(digest, outcome) of a ClientRequestToken completed at or after `since_ms`."""
+
+    def put_client_token(
+        self, token: str, digest: bytes, outcome: bytes, completed_ms: int, expire_before_ms: int
+    ) -> None:
+        """Remember a token with the transaction it completed (replacing an expired use) and
+        forget every token completed before `expire_before_ms`."""
+
 
 class Reader(Protocol):
     """Read access to committed data. Point reads and `get_items` are one snapshot; Query/Scan

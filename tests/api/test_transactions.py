@@ -3,12 +3,17 @@ ClientRequestToken idempotency, limits."""
 
 from __future__ import annotations
 
+import signal
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
 from api_helpers import body, error_of, validation
 from botocore.exceptions import ClientError
+from conftest import RunningServer, start_server
 
 
 def key(i: int | str) -> dict[str, Any]:
@@ -182,6 +187,93 @@ def test_transact_write_items_client_request_token(ddb: Any, hash_table: str) ->
     # A new token applies the request again.
     ddb.transact_write_items(TransactItems=items, ClientRequestToken=str(uuid.uuid4()))
     assert get(ddb, hash_table, "counter") == {**key("counter"), "n": {"N": "2"}}
+
+
+def counter_update(table: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "Update": {
+                "TableName": table,
+                "Key": key("counter"),
+                "UpdateExpression": "ADD n :one",
+                "ExpressionAttributeValues": {":one": {"N": "1"}},
+            }
+        }
+    ]
+
+
+def test_transact_write_items_token_retry_reports_read_capacity(ddb: Any, hash_table: str) -> None:
+    # AWS: the first call returns the write units it consumed, a retry with the same token the
+    # read units of finding it done (transactional: two per 4 KB read, two per KB written).
+    token, items = str(uuid.uuid4()), counter_update(hash_table)
+    first = ddb.transact_write_items(
+        TransactItems=items, ClientRequestToken=token, ReturnConsumedCapacity="TOTAL"
+    )
+    retry = ddb.transact_write_items(
+        TransactItems=items, ClientRequestToken=token, ReturnConsumedCapacity="TOTAL"
+    )
+    assert body(first) == {
+        "ConsumedCapacity": [
+            {"TableName": hash_table, "CapacityUnits": 2.0, "WriteCapacityUnits": 2.0}
+        ]
+    }
+    assert body(retry) == {
+        "ConsumedCapacity": [
+            {"TableName": hash_table, "CapacityUnits": 2.0, "ReadCapacityUnits": 2.0}
+        ]
+    }
+    assert get(ddb, hash_table, "counter") == {**key("counter"), "n": {"N": "1"}}
+
+
+def test_transact_write_items_concurrent_retries_apply_once(
+    server: RunningServer, ddb: Any, hash_table: str
+) -> None:
+    # Clients retrying while the first attempt is still running: one of them applies the
+    # transaction, every other one finds the token done. Never applied twice.
+    token, items = str(uuid.uuid4()), counter_update(hash_table)
+    clients = [server.client() for _ in range(8)]
+    start = threading.Barrier(len(clients))
+
+    def call(client: Any) -> dict[str, Any]:
+        start.wait()
+        return body(client.transact_write_items(TransactItems=items, ClientRequestToken=token))
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        assert list(pool.map(call, clients)) == [{}] * len(clients)
+    assert get(ddb, hash_table, "counter") == {**key("counter"), "n": {"N": "1"}}
+
+
+def test_transact_write_items_token_survives_kill(tmp_path: Path) -> None:
+    # The token commits with the transaction: a retry after kill -9 and a restart finds it (no
+    # second ADD), and a different request under it is still a mismatch.
+    data = tmp_path / "data"
+    srv = start_server(data)
+    try:
+        ddb = srv.client()
+        ddb.create_table(
+            TableName="tokens",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        token, items = str(uuid.uuid4()), counter_update("tokens")
+        ddb.transact_write_items(TransactItems=items, ClientRequestToken=token)
+    finally:
+        srv.stop(signal.SIGKILL)
+    srv = start_server(data)
+    try:
+        ddb = srv.client()
+        assert body(ddb.transact_write_items(TransactItems=items, ClientRequestToken=token)) == {}
+        assert get(ddb, "tokens", "counter") == {**key("counter"), "n": {"N": "1"}}
+        other = [{"Put": {"TableName": "tokens", "Item": key("other")}}]
+        call = lambda: ddb.transact_write_items(TransactItems=other, ClientRequestToken=token)  # noqa: E731
+        assert error_of(call) == (
+            "IdempotentParameterMismatchException",
+            "The request uses the same client token as a previous, but non-identical request.",
+        )
+        assert get(ddb, "tokens", "other") is None
+    finally:
+        srv.stop()
 
 
 def test_transact_write_items_cancelled_token_can_be_retried(ddb: Any, hash_table: str) -> None:

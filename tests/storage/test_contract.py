@@ -774,3 +774,27 @@ def test_contract_meta_values(backend: Callable[[Path], Storage], tmp_path: Path
         assert store.get_meta("new") is None
     with opened(backend, data) as store:
         assert {k: store.get_meta(k) for k in values} == {**values, "text": "replaced"}
+
+
+def test_contract_client_tokens(backend: Callable[[Path], Storage], tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with opened(backend, data) as store:
+        store.run_sync(lambda txn: txn.put_client_token("a", b"da", b"oa", 1_000, 0))
+        store.run_sync(lambda txn: txn.put_client_token("b", b"db", b"ob", 2_000, 0))
+        assert store.run_sync(lambda txn: txn.get_client_token("a", 1_000)) == (b"da", b"oa")
+        assert store.run_sync(lambda txn: txn.get_client_token("a", 1_001)) is None  # too old
+        assert store.run_sync(lambda txn: txn.get_client_token("c", 0)) is None
+
+        def failing(txn: WriteTxn) -> None:
+            txn.put_client_token("c", b"dc", b"oc", 3_000, 0)
+            raise Boom("rolled back")
+
+        with pytest.raises(Boom):
+            store.run_sync(failing)
+        assert store.run_sync(lambda txn: txn.get_client_token("c", 0)) is None
+        # A reused token replaces its old use; tokens completed before the bound are forgotten.
+        store.run_sync(lambda txn: txn.put_client_token("b", b"db2", b"ob2", 5_000, 1_500))
+        assert store.run_sync(lambda txn: txn.get_client_token("a", 0)) is None
+        assert store.run_sync(lambda txn: txn.get_client_token("b", 0)) == (b"db2", b"ob2")
+    with opened(backend, data) as store:
+        assert store.run_sync(lambda txn: txn.get_client_token("b", 5_000)) == (b"db2", b"ob2")

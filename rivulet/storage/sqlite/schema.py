@@ -109,6 +109,15 @@ CREATE TABLE IF NOT EXISTS trigger_figures (
     uuid    TEXT PRIMARY KEY,
     figures BLOB NOT NULL
 );
+-- TransactWriteItems ClientRequestTokens, committed with the transaction they made idempotent:
+-- a retry after a crash finds the token exactly when the writes are there.
+CREATE TABLE IF NOT EXISTS client_tokens (
+    token        TEXT PRIMARY KEY,
+    digest       BLOB NOT NULL,
+    outcome      BLOB NOT NULL,
+    completed_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS client_tokens_age ON client_tokens(completed_ms);
 """
 
 GET_ITEM = "SELECT item FROM items WHERE table_id=? AND hash=? AND pk=? AND sk=?"
@@ -185,6 +194,9 @@ RELEASE_LEASE = "DELETE FROM trigger_leases WHERE uuid=? AND shard_key=? AND own
 LEASES = "SELECT uuid, shard_key, owner, expires FROM trigger_leases WHERE uuid=?"
 GET_FIGURES = "SELECT figures FROM trigger_figures WHERE uuid=?"
 SET_FIGURES = "INSERT OR REPLACE INTO trigger_figures VALUES (?,?)"
+GET_CLIENT_TOKEN = "SELECT digest, outcome FROM client_tokens WHERE token=? AND completed_ms>=?"
+PUT_CLIENT_TOKEN = "INSERT OR REPLACE INTO client_tokens VALUES (?,?,?,?)"
+EXPIRE_CLIENT_TOKENS = "DELETE FROM client_tokens WHERE completed_ms<?"
 GET_META = "SELECT value FROM meta WHERE key=?"
 SET_META = "INSERT OR REPLACE INTO meta(key, value) VALUES (?,?)"
 

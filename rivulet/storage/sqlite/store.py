@@ -229,6 +229,16 @@ class SqliteTxn:
         figures.update(latest)
         self._conn.execute(q.SET_FIGURES, (uuid, orjson.dumps(figures)))
 
+    def get_client_token(self, token: str, since_ms: int) -> tuple[bytes, bytes] | None:
+        row = self._conn.execute(q.GET_CLIENT_TOKEN, (token, since_ms)).fetchone()
+        return None if row is None else (row[0], row[1])
+
+    def put_client_token(
+        self, token: str, digest: bytes, outcome: bytes, completed_ms: int, expire_before_ms: int
+    ) -> None:
+        self._conn.execute(q.EXPIRE_CLIENT_TOKENS, (expire_before_ms,))
+        self._conn.execute(q.PUT_CLIENT_TOKEN, (token, digest, outcome, completed_ms))
+
 
 def _range_sql(
     base: str, col: str, lo: bytes | None, lo_inc: bool, hi: bytes | None, hi_inc: bool
