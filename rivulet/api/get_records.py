@@ -23,6 +23,7 @@ from rivulet.api.streams_common import (
 from rivulet.api.validate import validate_request
 from rivulet.core.iterators import IteratorToken, decode_iterator, encode_iterator, is_expired
 from rivulet.core.stream_records import region_prefix, with_region
+from rivulet.engine.streams import Shard, Stream, StreamManager
 from rivulet.errors import (
     ExpiredIteratorException,
     ResourceNotFoundException,
@@ -46,12 +47,7 @@ async def get_records(api: ApiContext, body: dict[str, Any], ctx: RequestContext
     now_ms = int(api.db.clock.now() * 1000)
     if is_expired(token, now_ms):
         raise ExpiredIteratorException(EXPIRED_ITERATOR)
-    stream = streams.streams.get(token.stream_id)
-    shard = None if stream is None else stream.shard_by_key(token.shard_key)
-    if stream is None or shard is None:
-        raise ResourceNotFoundException(SHARD_NOT_FOUND)
-    if token.position <= shard.trimmed:
-        raise TrimmedDataAccessException(TRIMMED)
+    stream, shard = _readable_shard(streams, token)
     reader = api.db.storage.reader()
     end = None
     if shard.end is not None:
@@ -73,6 +69,9 @@ async def get_records(api: ApiContext, body: dict[str, Any], ctx: RequestContext
                 break
             version = streams.version(stream.stream_id)
             rows = reader.read_records(shard.key, token.position, limit)
+    # Again: the trimmer may have committed while we read (it moves the trim point and drops
+    # aged-out shards in memory first), and records past a trimmed position would skip some.
+    _readable_shard(streams, token)
     payloads = streams.open_records(stream, rows)
     taken, size = 0, 0
     for payload in payloads:
@@ -89,3 +88,14 @@ async def get_records(api: ApiContext, body: dict[str, Any], ctx: RequestContext
         nxt = IteratorToken(token.arn, token.stream_id, token.shard_key, next_pos, now_ms)
         out += b',"NextShardIterator":' + orjson.dumps(encode_iterator(streams.iterator_key, nxt))
     return out + b"}"
+
+
+def _readable_shard(streams: StreamManager, token: IteratorToken) -> tuple[Stream, Shard]:
+    """The iterator's stream and shard, unless gone or trimmed past the iterator's position."""
+    stream = streams.streams.get(token.stream_id)
+    shard = None if stream is None else stream.shard_by_key(token.shard_key)
+    if stream is None or shard is None:
+        raise ResourceNotFoundException(SHARD_NOT_FOUND)
+    if token.position <= shard.trimmed:
+        raise TrimmedDataAccessException(TRIMMED)
+    return stream, shard

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import itertools
 import os
+import re
 import zlib
 
 import orjson
@@ -38,10 +39,20 @@ def encode_error(err: DynamoError) -> bytes:
     return orjson.dumps(err.body())
 
 
+_REGION = re.compile(r"[a-z0-9-]+")
+
+
 def region_from_authorization(header: str) -> str | None:
-    """The region of a SigV4 credential scope: `Credential=<key>/<date>/<region>/<service>/aws4_request`."""
+    """The region of a SigV4 credential scope: `Credential=<key>/<date>/<region>/<service>/aws4_request`.
+
+    None unless it is a region name an ARN can carry (`[a-z0-9-]+`): SDKs sign with anything
+    (boto3 accepts `Local`), and an ARN built from such a name would be refused by the Streams
+    operations themselves and by the Kinesis adapter. The server's `--region` serves instead.
+    """
     start = header.find("Credential=")
     if start < 0:
         return None
     parts = header[start + 11 :].split(",", 1)[0].strip().split("/")
-    return parts[2] if len(parts) >= 5 and parts[2] else None
+    if len(parts) < 5 or _REGION.fullmatch(parts[2]) is None:
+        return None
+    return parts[2]

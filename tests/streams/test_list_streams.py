@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
-from conftest import RunningServer, start_server
+from conftest import BOTO_CONFIG, CREDENTIALS, RunningServer, start_server
 
 from streams.stream_helpers import (
     ACCOUNT,
@@ -111,6 +112,36 @@ def test_list_streams_entry_of_new_table(ddb: Any, streams: Any, table_name: str
     assert without_metadata(got) == {
         "Streams": [{"StreamArn": arn, "TableName": table_name, "StreamLabel": label}]
     }
+
+
+def signing_as(srv: RunningServer, service: str, region: str) -> Any:
+    """A boto3 client of the server that signs with `region` in its credential scope."""
+    return boto3.client(
+        service,
+        endpoint_url=srv.url,
+        config=BOTO_CONFIG,
+        **{**CREDENTIALS, "region_name": region},
+    )
+
+
+def test_list_streams_region_comes_from_the_signature(srv: RunningServer, table_name: str) -> None:
+    # Q-M1: ARNs carry the region the request was signed for; a name an ARN cannot carry
+    # (boto3 signs with "Local" as readily as with "eu-west-1") gives the server's region, so
+    # every ARN handed out can be used again.
+    create_stream_table(signing_as(srv, "dynamodb", "eu-west-1"), table_name)
+    for region, expected in (("eu-west-1", "eu-west-1"), ("Local", REGION), ("US-EAST-1", REGION)):
+        ddb, streams = (
+            signing_as(srv, "dynamodb", region),
+            signing_as(srv, "dynamodbstreams", region),
+        )
+        arn = ddb.describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
+        label = arn.rsplit("/", 1)[1]
+        assert arn == f"arn:aws:dynamodb:{expected}:{ACCOUNT}:table/{table_name}/stream/{label}"
+        described = streams.describe_stream(StreamArn=arn)["StreamDescription"]
+        assert (described["StreamArn"], described["StreamStatus"]) == (arn, "ENABLED")
+        assert streams.list_streams(TableName=table_name, Limit=1)["Streams"] == [
+            {"StreamArn": arn, "TableName": table_name, "StreamLabel": label}
+        ]
 
 
 def test_list_streams_table_without_stream(ddb: Any, srv: RunningServer, table_name: str) -> None:
