@@ -98,7 +98,9 @@ async def transact_write_items(
     token = body.get("ClientRequestToken")
     outcomes = await api.db.transact(
         mutations,
-        None if token is None else ClientToken(token, _digest(body["TransactItems"]), _sizes),
+        None
+        if token is None
+        else ClientToken(token, _digest(body["TransactItems"]), lambda o: orjson.dumps(_sizes(o))),
     )
     if isinstance(outcomes, bytes):
         # A retry of a completed request: nothing written. Its capacity is the reads that found
@@ -112,7 +114,7 @@ async def transact_write_items(
             f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]",
             CancellationReasons=reasons,
         )
-    return _capacity(body, mutations, orjson.loads(_sizes(outcomes)), read=False)
+    return _capacity(body, mutations, _sizes(outcomes), read=False)
 
 
 def _digest(actions: list[Any]) -> bytes:
@@ -120,11 +122,12 @@ def _digest(actions: list[Any]) -> bytes:
     return hashlib.sha256(orjson.dumps(actions, option=orjson.OPT_SORT_KEYS)).digest()
 
 
-def _sizes(outcomes: list[Outcome]) -> bytes:
-    """The size of the larger of the old and new item, per action (JSON): a retry's capacity."""
-    return orjson.dumps(
-        [max(item_size(o.old) if o.old else 0, item_size(o.new) if o.new else 0) for o in outcomes]
-    )
+def _sizes(outcomes: list[Outcome]) -> list[int]:
+    """The size of the larger of the old and new item, per action (kept with the token, it
+    gives a retry's capacity)."""
+    return [
+        max(item_size(o.old) if o.old else 0, item_size(o.new) if o.new else 0) for o in outcomes
+    ]
 
 
 def _capacity(
