@@ -31,7 +31,7 @@ async def put_item(api: ApiContext, body: dict[str, Any], ctx: RequestContext) -
     return_values = body.get("ReturnValues", "NONE")
     if return_values not in ("NONE", "ALL_OLD"):
         raise ValidationException("ReturnValues can only be ALL_OLD or NONE")
-    check_item_size(item)
+    new_size = check_item_size(item)
     exprs = request_expressions(body, "PutItem", mixing_checked=True)
     table = api.db.table(body["TableName"])
     validate_item_for_put(item, table.key, [i.schema for i in table.indexes], check_size=False)
@@ -47,7 +47,7 @@ async def put_item(api: ApiContext, body: dict[str, Any], ctx: RequestContext) -
     result: dict[str, Any] = {}
     if return_values == "ALL_OLD" and out.old is not None:
         result["Attributes"] = out.old
-    size = max(item_size(item), item_size(out.old) if out.old else 0)
+    size = max(new_size, item_size(out.old) if out.old else 0)
     cap = consumed_capacity(
         body,
         table,
