@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import signal
 import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import RunningServer, start_server
+from streams.stream_helpers import kill9_under_load, load_item, update_load_item
 
 TABLE = "crash-load"
 INDEX = "by-owner"
@@ -41,17 +40,6 @@ def create_table(client: Any) -> None:
     )
 
 
-def expected_item(owner: str, key: str, version: int) -> dict[str, Any]:
-    """The item a write of `version` to `key` stores: derived from both, so it can be checked."""
-    return {
-        "pk": {"S": key},
-        "owner": {"S": owner},
-        "ver": {"N": str(version)},
-        "payload": {"S": f"{key}@{version}-" + "x" * (version % 7 * 40)},
-        "doc": {"M": {"v": {"N": str(version)}, "tags": {"SS": [key, f"v{version}"]}}},
-    }
-
-
 @dataclass
 class Writer:
     """One load thread: its own keys, the last version it sent and the last one acknowledged."""
@@ -69,32 +57,19 @@ class Writer:
 
     def _put(self, key: str, version: int) -> None:
         self.attempted[key] = version
-        self.client.put_item(TableName=TABLE, Item=expected_item(self.owner, key, version))
+        self.client.put_item(TableName=TABLE, Item=load_item(self.owner, key, version))
         self.acked[key] = version
 
     def _update(self, key: str, version: int) -> None:
         self.attempted[key] = version
-        item = expected_item(self.owner, key, version)
-        self.client.update_item(
-            TableName=TABLE,
-            Key={"pk": item["pk"]},
-            UpdateExpression="SET ver = :v, payload = :p, doc = :d",
-            ConditionExpression="ver = :prev",
-            ExpressionAttributeValues={
-                ":v": item["ver"],
-                ":p": item["payload"],
-                ":d": item["doc"],
-                ":prev": {"N": str(version - 1)},
-            },
-        )
+        update_load_item(self.client, TABLE, load_item(self.owner, key, version), version - 1)
         self.acked[key] = version
 
     def _batch(self, writes: list[tuple[str, int]]) -> None:
         for key, version in writes:
             self.attempted[key] = version
         requests = [
-            {"PutRequest": {"Item": expected_item(self.owner, key, version)}}
-            for key, version in writes
+            {"PutRequest": {"Item": load_item(self.owner, key, version)}} for key, version in writes
         ]
         response = self.client.batch_write_item(RequestItems={TABLE: requests})
         unprocessed = {
@@ -104,6 +79,9 @@ class Writer:
         for key, version in writes:
             if key not in unprocessed:
                 self.acked[key] = version
+
+    def acknowledged(self) -> int:
+        return len(self.acked)
 
     def run(self, stop: threading.Event) -> None:
         """PutItem a new key, UpdateItem it to the next version, BatchWriteItem new keys together
@@ -120,37 +98,9 @@ class Writer:
             self.error = exc
 
 
-def run_load(
-    server: RunningServer, until: Callable[[list[Writer]], None], prefix: str = "w"
-) -> list[Writer]:
-    """Run WRITERS threads (owners `<prefix>0`...) against the server; `until(writers)` returns
-    when it is time to stop (it may kill the server). Returns the writers once all finished."""
-    writers = [Writer(f"{prefix}{i}", server.client()) for i in range(WRITERS)]
-    stop = threading.Event()
-    threads = [threading.Thread(target=w.run, args=(stop,), daemon=True) for w in writers]
-    for t in threads:
-        t.start()
-    try:
-        until(writers)
-    finally:
-        stop.set()
-        for t in threads:
-            t.join(timeout=30)
-    assert not any(t.is_alive() for t in threads)
-    return writers
-
-
-def acked_count(writers: list[Writer]) -> int:
-    return sum(len(w.acked) for w in writers)
-
-
-def wait_for_acks(writers: list[Writer], count: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while acked_count(writers) < count and time.monotonic() < deadline:
-        if any(w.error is not None for w in writers):
-            raise AssertionError(f"a writer failed: {[w.error for w in writers if w.error]}")
-        time.sleep(0.01)
-    assert acked_count(writers) >= count
+def load_writers(server: RunningServer, prefix: str) -> list[Writer]:
+    """WRITERS load threads' bodies, owners `<prefix>0`..., each with its own client."""
+    return [Writer(f"{prefix}{i}", server.client()) for i in range(WRITERS)]
 
 
 def scan_all(client: Any) -> dict[str, dict[str, Any]]:
@@ -194,13 +144,13 @@ def verify(client: Any, writers: list[Writer]) -> dict[str, dict[str, Any]]:
             item = stored.get(key)
             if acked is None:
                 # Never acknowledged: it may or may not have committed, but never half.
-                assert item is None or item == expected_item(w.owner, key, sent), key
+                assert item is None or item == load_item(w.owner, key, sent), key
             else:
                 assert item is not None, f"acknowledged write of {key} v{acked} lost"
                 allowed = {acked, sent}
                 version = int(item["ver"]["N"])
                 assert version in allowed, (key, version, allowed)
-                assert item == expected_item(w.owner, key, version), key
+                assert item == load_item(w.owner, key, version), key
             if item is not None:
                 expected_keys.add(key)
     assert set(stored) == expected_keys
@@ -212,22 +162,13 @@ def verify(client: Any, writers: list[Writer]) -> dict[str, dict[str, Any]]:
     return stored
 
 
-def kill_after(server: RunningServer, acks: int) -> Callable[[list[Writer]], None]:
-    def until(writers: list[Writer]) -> None:
-        wait_for_acks(writers, acks)
-        server.process.send_signal(signal.SIGKILL)
-        server.process.wait(timeout=10)
-
-    return until
-
-
 @pytest.mark.parametrize("durability", ["full", "normal"])
 def test_crash_kill9_keeps_every_acknowledged_write(tmp_path: Path, durability: str) -> None:
     data = tmp_path / "data"
     server = start_server(data, "--durability", durability)
     try:
         create_table(server.client())
-        first = run_load(server, kill_after(server, 300), prefix="first")
+        first = kill9_under_load(server, load_writers(server, "first"), 300)
     finally:
         server.stop(signal.SIGKILL)
     assert server.process.returncode == -signal.SIGKILL
@@ -238,7 +179,7 @@ def test_crash_kill9_keeps_every_acknowledged_write(tmp_path: Path, durability: 
     try:
         client = server.client()
         verify(client, first)
-        second = run_load(server, kill_after(server, 300), prefix="again")
+        second = kill9_under_load(server, load_writers(server, "again"), 300)
     finally:
         server.stop(signal.SIGKILL)
 
@@ -247,9 +188,9 @@ def test_crash_kill9_keeps_every_acknowledged_write(tmp_path: Path, durability: 
         client = server.client()
         verify(client, first + second)
         # The recovered server takes writes and reads them back.
-        client.put_item(TableName=TABLE, Item=expected_item("after", "after-1", 1))
+        client.put_item(TableName=TABLE, Item=load_item("after", "after-1", 1))
         assert client.get_item(TableName=TABLE, Key={"pk": {"S": "after-1"}})["Item"] == (
-            expected_item("after", "after-1", 1)
+            load_item("after", "after-1", 1)
         )
     finally:
         assert server.stop(signal.SIGTERM) == 0
