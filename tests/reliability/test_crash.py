@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from conftest import RunningServer, start_server
-from streams.stream_helpers import kill9_under_load, load_item, update_load_item
+from streams.stream_helpers import load_item, stop_under_load, update_load_item
 
 TABLE = "crash-load"
 INDEX = "by-owner"
@@ -168,7 +168,8 @@ def test_crash_kill9_keeps_every_acknowledged_write(tmp_path: Path, durability: 
     server = start_server(data, "--durability", durability)
     try:
         create_table(server.client())
-        first = kill9_under_load(server, load_writers(server, "first"), 300)
+        first = load_writers(server, "first")
+        stop_under_load(server, first, 300)
     finally:
         server.stop(signal.SIGKILL)
     assert server.process.returncode == -signal.SIGKILL
@@ -179,7 +180,8 @@ def test_crash_kill9_keeps_every_acknowledged_write(tmp_path: Path, durability: 
     try:
         client = server.client()
         verify(client, first)
-        second = kill9_under_load(server, load_writers(server, "again"), 300)
+        second = load_writers(server, "again")
+        stop_under_load(server, second, 300)
     finally:
         server.stop(signal.SIGKILL)
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 from conftest import start_server
-from test_crash import Writer, create_table, run_load, verify, wait_for_acks
+from streams.stream_helpers import stop_under_load
+from test_crash import create_table, load_writers, verify
 
 # Generous for a loaded CI machine; a clean stop under this load takes well under a second.
 PROMPT = 5.0
@@ -20,23 +21,15 @@ def test_shutdown_signal_under_load_exits_zero_and_keeps_acknowledged_writes(
 ) -> None:
     data = tmp_path / "data"
     server = start_server(data)
-    stopped_in: list[float] = []
-
-    def stop_with_signal(writers: list[Writer]) -> None:
-        wait_for_acks(writers, 200)
-        started = time.monotonic()
-        server.process.send_signal(sig)
-        server.process.wait(timeout=20)
-        stopped_in.append(time.monotonic() - started)
-
     try:
         create_table(server.client())
-        writers = run_load(server, stop_with_signal)
+        writers = load_writers(server, "w")
+        stopped_in = stop_under_load(server, writers, 200, sig)
     finally:
         server.stop(signal.SIGKILL)
     log = server.log()
     assert server.process.returncode == 0, log
-    assert stopped_in[0] < PROMPT, log
+    assert stopped_in < PROMPT, log
     assert "Traceback" not in log
     assert "rivulet stopped" in log
     assert any(w.error is not None for w in writers), "the load ran until the server went away"

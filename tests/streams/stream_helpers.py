@@ -65,7 +65,7 @@ import re
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -699,17 +699,16 @@ class LoadWriter(Protocol):
     def acknowledged(self) -> int: ...
 
 
-W = TypeVar("W", bound=LoadWriter)
-
-
-def kill9_under_load(server: RunningServer, writers: list[W], acks: int) -> list[W]:
+def stop_under_load(
+    server: RunningServer, writers: Sequence[LoadWriter], acks: int, sig: int = signal.SIGKILL
+) -> float:
     """Run every writer in its own thread until together they have `acks` acknowledged writes,
-    then kill -9 the server; return the writers once all threads have ended. Fails if a writer
-    fails before the kill."""
+    then send the server `sig` (kill -9 by default) and wait for it to exit; return the seconds
+    it took to exit once every writer thread has ended. Fails if a writer fails before."""
 
     def enough() -> bool:
         failed = [w.error for w in writers if w.error is not None]
-        assert not failed, f"a writer failed before the kill: {failed}"
+        assert not failed, f"a writer failed before the signal: {failed}"
         return sum(w.acknowledged() for w in writers) >= acks
 
     stop = threading.Event()
@@ -718,11 +717,13 @@ def kill9_under_load(server: RunningServer, writers: list[W], acks: int) -> list
         t.start()
     try:
         wait_until(enough, f"{acks} acknowledged writes", timeout=60, interval=0.01)
-        server.process.send_signal(signal.SIGKILL)
-        server.process.wait(timeout=10)
+        started = time.monotonic()
+        server.process.send_signal(sig)
+        server.process.wait(timeout=20)
+        exited_in = time.monotonic() - started
     finally:
         stop.set()
         for t in threads:
             t.join(timeout=30)
     assert not any(t.is_alive() for t in threads)
-    return writers
+    return exited_in

@@ -18,10 +18,10 @@ from streams.stream_helpers import (
     canon,
     create_stream_table,
     describe_stream,
-    kill9_under_load,
     load_item,
     read_by_shard,
     sequence_numbers,
+    stop_under_load,
     strictly_increasing,
     update_load_item,
 )
@@ -104,7 +104,7 @@ class Writer:
 def run_until_killed(server: RunningServer, acks: int, prefix: str) -> list[Writer]:
     """WRITERS threads against the server until `acks` writes are acknowledged, then kill -9."""
     writers = [Writer(f"{prefix}{i}", server.client()) for i in range(WRITERS)]
-    kill9_under_load(server, writers, acks)
+    stop_under_load(server, writers, acks)
     assert any(w.error is not None for w in writers), "the load ran until the kill"
     return writers
 

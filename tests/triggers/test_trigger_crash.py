@@ -7,7 +7,7 @@ import signal
 from pathlib import Path
 
 from conftest import RunningServer
-from streams.stream_helpers import kill9_under_load
+from streams.stream_helpers import stop_under_load
 
 from triggers.crash_helpers import (
     all_delivered,
@@ -53,7 +53,7 @@ def test_kill9_under_load_delivers_every_record_in_key_order(tmp_path: Path) -> 
                 # the killed one's leases expired) and delivers the backlog.
                 wait_for(lambda: pids[-1] in {d.pid for d in deliveries(out, TABLE)}, timeout=30)
             writers = writers_for(server, TABLE, KEYS, WRITERS, counters)
-            kill9_under_load(server, writers, ACKS_PER_RUN)
+            stop_under_load(server, writers, ACKS_PER_RUN)
             acked += [a for w in writers for a in w.acked]
             assert server.stop() == -signal.SIGKILL
             server = start(tmp_path, config)
