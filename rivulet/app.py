@@ -1,4 +1,4 @@
-"""Composition root: settings -> storage -> engine -> API -> ASGI apps, plus background tasks."""
+"""Composition root: settings -> storage -> engine -> API -> the service apps, plus background tasks."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from rivulet.engine.keyring import Keyring, KeyringError, load_master_key, open_
 from rivulet.engine.streams import StreamConfig, run_maintenance
 from rivulet.engine.ttl import run_sweeper
 from rivulet.errors import ConfigurationError
-from rivulet.protocol.asgi import WireApp
+from rivulet.protocol.asgi import AsgiApp
+from rivulet.protocol.service import WireApp
 from rivulet.storage.base import StorageError
 from rivulet.storage.sqlite import SqliteStorage
 from rivulet.triggers.admin import TriggerAdmin
@@ -50,16 +51,18 @@ class Server:
             SqliteStorage(settings.data_dir, settings.durability), clock or Clock(), stream_config
         )
         self.api = ApiContext(self.db, settings)
-        self.app = WireApp(
-            operations(self.api),
-            settings.region,
+        self.app = AsgiApp(
+            WireApp(
+                operations(self.api),
+                settings.region,
+                pages={"/metrics": metrics_page(lambda: self.api.triggers)},
+                rest=event_source_mapping_api(self.api),
+            ),
             on_startup=self.start,
             on_shutdown=self.stop,
-            pages={"/metrics": metrics_page(lambda: self.api.triggers)},
-            rest=event_source_mapping_api(self.api),
         )
         self.runtime: TriggerRuntime | None = None
-        self.streams_app = WireApp(streams_operations(self.api), settings.region)
+        self.streams_app = AsgiApp(WireApp(streams_operations(self.api), settings.region))
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:

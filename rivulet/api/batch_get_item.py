@@ -14,7 +14,7 @@ from rivulet.core.types import Item
 from rivulet.core.values import normalize_item, validate_key
 from rivulet.errors import ValidationException
 from rivulet.expr import Expressions, project
-from rivulet.protocol.asgi import RequestContext
+from rivulet.protocol.service import RequestContext
 
 MAX_KEYS = 100
 

@@ -20,7 +20,7 @@ from rivulet.core.values import (
 from rivulet.engine.catalog import TableRuntime
 from rivulet.engine.writes import Apply, Mutation
 from rivulet.errors import ValidationException
-from rivulet.protocol.asgi import RequestContext
+from rivulet.protocol.service import RequestContext
 
 MAX_REQUESTS = 25
 

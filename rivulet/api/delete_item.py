@@ -19,7 +19,7 @@ from rivulet.core.values import normalize_item, validate_key
 from rivulet.engine.writes import Mutation
 from rivulet.errors import ValidationException
 from rivulet.expr.legacy import check_mixing
-from rivulet.protocol.asgi import RequestContext
+from rivulet.protocol.service import RequestContext
 
 
 async def delete_item(api: ApiContext, body: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from rivulet.api.context import ApiContext
 from rivulet.api.describe import table_description
 from rivulet.api.validate import validate_request
 from rivulet.errors import ValidationException
-from rivulet.protocol.asgi import RequestContext
+from rivulet.protocol.service import RequestContext
 
 
 async def delete_table(

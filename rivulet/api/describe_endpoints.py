@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rivulet.api.context import ApiContext
-from rivulet.protocol.asgi import RequestContext
+from rivulet.protocol.service import RequestContext
 
 
 async def describe_endpoints(

@@ -15,7 +15,7 @@ from rivulet.api.streams_common import (
     streams_operation,
 )
 from rivulet.api.validate import validate_request
-from rivulet.protocol.asgi import RequestContext
+from rivulet.protocol.service import RequestContext
 
 DEFAULT_LIMIT = 100
 SHARD_ID_LENGTH = (28, 65)

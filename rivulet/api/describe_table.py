@@ -7,7 +7,7 @@ from typing import Any
 from rivulet.api.context import ApiContext
 from rivulet.api.describe import table_description
 from rivulet.api.validate import validate_request
-from rivulet.protocol.asgi import RequestContext
+from rivulet.protocol.service import RequestContext
 
 
 async def describe_table(

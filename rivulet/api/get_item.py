@@ -13,7 +13,7 @@ from rivulet.core.sizes import item_size
 from rivulet.core.values import normalize_item, validate_key
 from rivulet.expr import project
 from rivulet.expr.legacy import check_mixing
-from rivulet.protocol.asgi import RequestContext
+from rivulet.protocol.service import RequestContext
 
 
 async def get_item(

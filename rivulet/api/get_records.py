@@ -29,7 +29,7 @@ from rivulet.errors import (
     ResourceNotFoundException,
     TrimmedDataAccessException,
 )
-from rivulet.protocol.asgi import RequestContext
+from rivulet.protocol.service import RequestContext
 
 MAX_LIMIT = 1000
 MAX_BYTES = 1024 * 1024

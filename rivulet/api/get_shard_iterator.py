@@ -25,7 +25,7 @@ from rivulet.core.iterators import IteratorToken, encode_iterator
 from rivulet.core.stream_ids import parse_seq
 from rivulet.engine.streams import Shard
 from rivulet.errors import ResourceNotFoundException, TrimmedDataAccessException
-from rivulet.protocol.asgi import RequestContext
+from rivulet.protocol.service import RequestContext
 from rivulet.storage.base import Reader
 
 SEQUENCE_TYPES = ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER")

@@ -13,7 +13,7 @@ from rivulet.api.streams_common import (
 )
 from rivulet.api.validate import validate_request
 from rivulet.core.stream_ids import parse_stream_arn
-from rivulet.protocol.asgi import RequestContext
+from rivulet.protocol.service import RequestContext
 
 DEFAULT_LIMIT = 100
 

@@ -7,7 +7,7 @@ from typing import Any
 from rivulet.api.context import ApiContext
 from rivulet.api.validate import validate_request
 from rivulet.engine.database import table_name_of
-from rivulet.protocol.asgi import RequestContext
+from rivulet.protocol.service import RequestContext
 
 
 async def list_tables(api: ApiContext, body: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 from rivulet.api.context import ApiContext
 from rivulet.api.tags import tagged_table
 from rivulet.api.validate import validate_request
-from rivulet.protocol.asgi import RequestContext
+from rivulet.protocol.service import RequestContext
 
 
 async def list_tags_of_resource(

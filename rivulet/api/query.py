@@ -23,7 +23,7 @@ from rivulet.engine.catalog import TableRuntime
 from rivulet.engine.reads import collect_page, query_rows, sort_range
 from rivulet.errors import ValidationException
 from rivulet.expr import KeyBounds, key_condition_bounds
-from rivulet.protocol.asgi import RequestContext
+from rivulet.protocol.service import RequestContext
 
 INVALID_START = "The provided starting key is invalid"
 

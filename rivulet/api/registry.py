@@ -33,7 +33,7 @@ from rivulet.api.triggers import TRIGGER_OPERATIONS, TRIGGERS_PREFIX
 from rivulet.api.untag_resource import untag_resource
 from rivulet.api.update_item import update_item
 from rivulet.api.update_table import update_table
-from rivulet.protocol.asgi import Handler
+from rivulet.protocol.service import Handler
 
 DYNAMODB_PREFIX = "DynamoDB_20120810."
 STREAMS_PREFIX = "DynamoDBStreams_20120810."

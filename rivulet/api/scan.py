@@ -21,7 +21,7 @@ from rivulet.core.values import normalize_item, validate_key
 from rivulet.engine.catalog import IndexRuntime, TableRuntime
 from rivulet.engine.reads import collect_page, scan_rows
 from rivulet.errors import ValidationException
-from rivulet.protocol.asgi import RequestContext
+from rivulet.protocol.service import RequestContext
 
 
 def _start_key(

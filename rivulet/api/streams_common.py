@@ -10,7 +10,7 @@ from rivulet.api.context import ApiContext
 from rivulet.core.stream_ids import parse_stream_arn, stream_arn, wire_seq
 from rivulet.engine.streams import Shard, Stream
 from rivulet.errors import DYNAMODB, ResourceNotFoundException, ValidationException
-from rivulet.protocol.asgi import RequestContext
+from rivulet.protocol.service import RequestContext
 
 R = TypeVar("R")
 

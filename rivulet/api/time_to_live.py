@@ -9,7 +9,7 @@ from rivulet.api.validate import validate_request
 from rivulet.engine.catalog import TableRuntime
 from rivulet.engine.database import Database
 from rivulet.errors import ValidationException
-from rivulet.protocol.asgi import RequestContext
+from rivulet.protocol.service import RequestContext
 from rivulet.storage.base import WriteTxn
 
 

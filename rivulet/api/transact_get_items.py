@@ -14,7 +14,7 @@ from rivulet.core.values import normalize_item, validate_key
 from rivulet.engine.catalog import TableRuntime
 from rivulet.errors import ValidationException
 from rivulet.expr import project
-from rivulet.protocol.asgi import RequestContext
+from rivulet.protocol.service import RequestContext
 
 
 async def transact_get_items(

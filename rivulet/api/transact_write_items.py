@@ -21,7 +21,7 @@ from rivulet.errors import (
     TransactionCanceledException,
     ValidationException,
 )
-from rivulet.protocol.asgi import RequestContext
+from rivulet.protocol.service import RequestContext
 
 
 def _keep(item: Item | None) -> Item | None:

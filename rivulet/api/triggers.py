@@ -8,7 +8,7 @@ from typing import Any
 
 from rivulet.api.context import ApiContext
 from rivulet.errors import TriggerError
-from rivulet.protocol.asgi import RequestContext
+from rivulet.protocol.service import RequestContext
 from rivulet.triggers.admin import TriggerAdmin
 
 TRIGGERS_PREFIX = "RivuletTriggers_20261126."

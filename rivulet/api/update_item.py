@@ -31,7 +31,7 @@ from rivulet.expr import Update, apply_update, project
 from rivulet.expr.legacy import check_mixing
 from rivulet.expr.projection import Projection, build_projection
 from rivulet.expr.update import WRONG_TYPE
-from rivulet.protocol.asgi import RequestContext
+from rivulet.protocol.service import RequestContext
 
 RETURN_VALUES = ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW")
 LEGACY_WRONG_TYPE = "Type mismatch for attribute to update"

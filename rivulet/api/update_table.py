@@ -12,7 +12,7 @@ from rivulet.api.validate import validate_request
 from rivulet.core.schema import IndexSchema
 from rivulet.engine.catalog import TableRuntime, sync_definition_indexes
 from rivulet.engine.database import Database
-from rivulet.protocol.asgi import RequestContext
+from rivulet.protocol.service import RequestContext
 from rivulet.storage.base import WriteTxn
 
 

@@ -26,9 +26,13 @@ def request_id() -> bytes:
     return _ID_PREFIX + b"%028d" % next(_ID_COUNTER)
 
 
-def crc32_header(body: bytes) -> bytes:
+def crc32(body: bytes) -> int:
     # botocore checks x-amz-crc32 for the dynamodb service when present; it must be exact.
-    return str(zlib.crc32(body) & 0xFFFFFFFF).encode()
+    return zlib.crc32(body) & 0xFFFFFFFF
+
+
+def crc32_header(body: bytes) -> bytes:
+    return b"%d" % crc32(body)
 
 
 def encode(result: object) -> bytes:

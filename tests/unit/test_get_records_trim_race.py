@@ -22,7 +22,7 @@ from rivulet.engine.database import Database
 from rivulet.engine.streams import StreamConfig
 from rivulet.engine.writes import Mutation
 from rivulet.errors import ResourceNotFoundException, TrimmedDataAccessException
-from rivulet.protocol.asgi import RequestContext
+from rivulet.protocol.service import RequestContext
 from rivulet.storage.base import RecordRow
 
 CTX = RequestContext("test", "us-east-1")
