@@ -56,8 +56,8 @@ def table_name_of(name_or_arn: str) -> str:
 class Database:
     """Holds storage, the in-memory catalog and the change capture hook.
 
-    The catalog (`tables` and each TableRuntime) is only mutated by jobs running on the storage
-    writer thread, by whole-attribute assignment, so every write job sees the catalog state that
+    The catalog (`tables` and each TableRuntime) is only mutated by storage write jobs, which run
+    one at a time, by whole-attribute assignment, so every write job sees the catalog state that
     matches the order of the jobs, and readers on the event loop see a consistent object.
     """
 

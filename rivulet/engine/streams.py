@@ -1,6 +1,6 @@
 """DynamoDB Streams inside the engine: stream lifecycle, shards, capture, rotation, retention.
 
-Every method that changes state runs inside a write job on the storage writer thread, like the
+Every method that changes state runs inside a write job (jobs run one at a time), like the
 table catalog (see Database), so the in-memory view changes in the order of the jobs. Readers
 (the Streams API on the event loop) use the in-memory view for streams and shards and storage
 readers for records; where a decision must match committed data (the end of a closed shard, the

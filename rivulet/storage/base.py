@@ -22,8 +22,9 @@ Streams (design.md, "Streams"):
   trimmed marks), which trimming never lowers.
 - A shard's end (`close_shard`) commits in the same job as, or after, its last record: a reader
   that sees a shard closed sees all of its records.
-- Listeners added with `add_commit_listener` run on the writer thread after every commit, so
-  waiters are woken by commits, not by polling.
+- Listeners added with `add_commit_listener` run after every commit (once it is durable), on a
+  storage thread or the thread of `run_sync`, never inside a job, so waiters are woken by
+  commits, not by polling. They must be quick and thread-safe.
 """
 
 from __future__ import annotations
@@ -390,4 +391,4 @@ class Storage(Protocol):
         """A small JSON value stored under key (catalog counters, keys), or None."""
 
     def add_commit_listener(self, listener: Callable[[], None]) -> None:
-        """Call `listener()` on the writer thread after every successful commit."""
+        """Call `listener()` after every successful commit (see the module docstring)."""

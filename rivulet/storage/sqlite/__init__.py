@@ -1,4 +1,4 @@
-"""SQLite backend: WAL, one group-committing writer thread, per-thread reader connections."""
+"""SQLite backend: WAL, one group-committing write connection, per-thread reader connections."""
 
 from rivulet.storage.sqlite.store import SqliteStorage
 

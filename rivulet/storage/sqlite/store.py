@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,9 +29,13 @@ from rivulet.storage.sqlite.writer import Job, Writer
 
 T = TypeVar("T")
 
-# "full": fsync the WAL at every commit, so an acknowledged write survives power loss.
-# "normal": no fsync per commit; survives a crash of the process (kill -9), not of the machine.
-SYNCHRONOUS = {"full": "FULL", "normal": "NORMAL"}
+# Both modes run SQLite with synchronous=NORMAL: commits write the WAL without an fsync, and
+# checkpoints fsync the WAL before and the database after copying (so the file is never corrupt).
+# "full" adds an fsync of the WAL after each group commit, before any of its writes is
+# acknowledged, so an acknowledged write survives power loss, as with synchronous=FULL; it runs
+# on the writer's sync thread, overlapping the next group (writer.py).
+# "normal" has no fsync per commit: survives a crash of the process (kill -9), not of the machine.
+DURABILITY = ("full", "normal")
 
 
 class SqliteTxn:
@@ -465,10 +469,11 @@ class SqliteStorage:
     """One database file `<data_dir>/rivulet.db`."""
 
     def __init__(self, data_dir: Path, durability: str = "full") -> None:
-        if durability not in SYNCHRONOUS:
+        if durability not in DURABILITY:
             raise ValueError(f"unknown durability {durability!r}")
         self.path = Path(data_dir) / "rivulet.db"
-        self._synchronous = SYNCHRONOUS[durability]
+        self._fsync_commits = durability == "full"
+        self._wal_fd: int | None = None
         self._local = threading.local()
         self._writer: Writer | None = None
         self._readers: list[sqlite3.Connection] = []
@@ -481,7 +486,7 @@ class SqliteStorage:
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute(f"PRAGMA synchronous={self._synchronous}")
+        conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA busy_timeout=10000")
         conn.execute("PRAGMA cache_size=-65536")
         # Deleted items are overwritten, not left in free pages: once an item is gone its values
@@ -493,14 +498,32 @@ class SqliteStorage:
         conn = self._connect()
         conn.executescript(q.SCHEMA)
         conn.execute(q.SET_META, ("schema_version", orjson.dumps(q.SCHEMA_VERSION)))
+        if self._fsync_commits:
+            # The write connection keeps the WAL file in existence until it closes: sync that file.
+            self._wal_fd = os.open(f"{self.path}-wal", os.O_RDONLY)
+            self._sync_wal()
+            dir_fd = os.open(self.path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)  # the WAL's directory entry, once
+            finally:
+                os.close(dir_fd)
         return conn
+
+    def _sync_wal(self) -> None:
+        assert self._wal_fd is not None
+        os.fsync(self._wal_fd)
 
     def open(self) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StorageError(f"cannot create data directory {self.path.parent}: {exc}") from exc
-        writer = Writer(self._writer_connection, SqliteTxn, self._listeners)
+        writer = Writer(
+            self._writer_connection,
+            SqliteTxn,
+            self._listeners,
+            self._sync_wal if self._fsync_commits else None,
+        )
         writer.start_and_wait()
         self._writer = writer
 
@@ -508,6 +531,9 @@ class SqliteStorage:
         if self._writer is not None:
             self._writer.stop()
             self._writer = None
+        if self._wal_fd is not None:
+            os.close(self._wal_fd)
+            self._wal_fd = None
         with self._readers_lock:
             for conn in self._readers:
                 with contextlib.suppress(sqlite3.Error):
@@ -517,7 +543,7 @@ class SqliteStorage:
 
     def _live_writer(self) -> Writer:
         writer = self._writer
-        if writer is None or not writer.is_alive():
+        if writer is None or not writer.running:
             raise StorageError("storage is not open")
         return writer
 
@@ -528,10 +554,8 @@ class SqliteStorage:
         return fut
 
     def run_sync(self, job: Callable[[Any], T]) -> T:
-        writer = self._live_writer()
-        fut: Future[T] = Future()
-        writer.submit(Job(job, None, fut))
-        return fut.result()
+        result: T = self._live_writer().run_sync(job)
+        return result
 
     def get_meta(self, key: str) -> Any:
         return self.reader().get_meta(key)
