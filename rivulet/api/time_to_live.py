@@ -33,7 +33,7 @@ async def update_time_to_live(
     def change(txn: WriteTxn, t: TableRuntime) -> None:
         Database.set_ttl(txn, t, attribute if enabled else None)
 
-    await api.db.save_table(table, change)
+    await api.db.save_table(table, change, long=True)  # every item's expiry is recomputed
     return {"TimeToLiveSpecification": {"Enabled": enabled, "AttributeName": attribute}}
 
 

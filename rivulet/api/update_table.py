@@ -99,7 +99,11 @@ async def update_table(
         for name in update.delete_indexes
         if (idx := table.index(name)) is not None
     ]
-    await api.db.save_table(table, lambda txn, t: _apply(api.db, txn, t, update, now))
+    await api.db.save_table(
+        table,
+        lambda txn, t: _apply(api.db, txn, t, update, now),
+        long=bool(update.create_indexes or update.delete_indexes),
+    )
     statuses = {name: "UPDATING" for name, _, _ in update.update_indexes}
     if update.billing_mode is not None:
         statuses = {i.name: "UPDATING" for i in table.indexes if i.schema.is_global}

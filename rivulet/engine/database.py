@@ -84,9 +84,10 @@ class Database:
     def bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
 
-    async def run(self, job: Callable[[WriteTxn], T]) -> T:
+    async def run(self, job: Callable[[WriteTxn], T], long: bool = False) -> T:
+        """Run a write job; `long` for jobs that visit every item of a table (storage.submit)."""
         loop = self._loop or asyncio.get_running_loop()
-        return await self.storage.submit(job, loop)
+        return await self.storage.submit(job, loop, long)
 
     # Catalog -----------------------------------------------------------------------------------
     def table(self, name: str) -> TableRuntime:
@@ -149,12 +150,16 @@ class Database:
             del self.tables[t.name]
             return t
 
-        return await self.run(job)
+        return await self.run(job, long=True)
 
     async def save_table(
-        self, t: TableRuntime, change: Callable[[WriteTxn, TableRuntime], None]
+        self,
+        t: TableRuntime,
+        change: Callable[[WriteTxn, TableRuntime], None],
+        long: bool = False,
     ) -> TableRuntime:
-        """Apply `change` to a table inside a write job and persist its catalog row."""
+        """Apply `change` to a table inside a write job and persist its catalog row; `long` when
+        the change visits every item (an index backfill, TTL expiry times)."""
 
         def job(txn: WriteTxn) -> TableRuntime:
             if t.dropped:
@@ -165,7 +170,7 @@ class Database:
             txn.update_table(t.table_id, dump_table(t))
             return t
 
-        return await self.run(job)
+        return await self.run(job, long)
 
     @staticmethod
     def add_index(txn: WriteTxn, t: TableRuntime, schema: IndexSchema) -> None:

@@ -377,9 +377,12 @@ class Storage(Protocol):
         """Finish queued jobs, commit, stop the writer and close every connection."""
 
     def submit(
-        self, job: Callable[[WriteTxn], T], loop: asyncio.AbstractEventLoop
+        self, job: Callable[[WriteTxn], T], loop: asyncio.AbstractEventLoop, long: bool = False
     ) -> asyncio.Future[T]:
-        """Queue a write job; the future resolves on `loop` after the group it ran in commits."""
+        """Queue a write job; the future resolves on `loop` after the group it ran in commits.
+
+        `long`: the job may run for a long time (it visits every item of a table); it is run
+        where it does not hold up the event loop."""
 
     def run_sync(self, job: Callable[[WriteTxn], T]) -> T:
         """Run a write job and wait for its commit from a non-async context (startup, CLI)."""

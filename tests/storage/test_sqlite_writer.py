@@ -183,3 +183,36 @@ def test_writer_stop_commits_queued_jobs_and_answers_them(tmp_path: Path) -> Non
         assert all(committed(reopened, n) for n in range(5))
     finally:
         reopened.close()
+
+
+def test_writer_long_job_runs_off_the_loop_in_submission_order(
+    full: tuple[SqliteStorage, Syncs],
+) -> None:
+    store, _ = full
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        gate, ran_on = threading.Event(), []
+
+        def backfill(txn: WriteTxn) -> bool:
+            ran_on.append(threading.get_ident())
+            saw_first = txn.get_item(TABLE, 0, b"p", b"s001") is not None
+            assert gate.wait(10)
+            put(2)(txn)
+            return saw_first
+
+        def after(txn: WriteTxn) -> bool:
+            return txn.get_item(TABLE, 0, b"p", b"s002") is not None
+
+        first = store.submit(put(1), loop)
+        long = store.submit(backfill, loop, long=True)
+        last = store.submit(after, loop)
+        for _ in range(5):  # the loop keeps turning while the long job holds the writer
+            await asyncio.sleep(0.01)
+        assert await first == 1
+        assert not long.done() and not last.done()
+        gate.set()
+        assert await asyncio.gather(long, last) == [True, True]
+        assert ran_on != [threading.get_ident()]
+
+    asyncio.run(scenario())

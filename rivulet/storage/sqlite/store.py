@@ -547,10 +547,12 @@ class SqliteStorage:
             raise StorageError("storage is not open")
         return writer
 
-    def submit(self, job: Callable[[Any], T], loop: asyncio.AbstractEventLoop) -> asyncio.Future[T]:
+    def submit(
+        self, job: Callable[[Any], T], loop: asyncio.AbstractEventLoop, long: bool = False
+    ) -> asyncio.Future[T]:
         writer = self._live_writer()
         fut: asyncio.Future[T] = loop.create_future()
-        writer.submit(Job(job, loop, fut))
+        writer.submit(Job(job, loop, fut, long))
         return fut
 
     def run_sync(self, job: Callable[[Any], T]) -> T:

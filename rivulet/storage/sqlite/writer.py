@@ -38,17 +38,29 @@ Outcomes = list[tuple["Job", Any, BaseException | None]]
 
 
 class Job:
-    __slots__ = ("fn", "future", "loop")
+    __slots__ = ("fn", "future", "long", "loop")
 
     def __init__(
         self,
         fn: Callable[[Any], Any],
         loop: asyncio.AbstractEventLoop | None,
         future: asyncio.Future[Any] | Future[Any],
+        long: bool = False,
     ) -> None:
         self.fn = fn
-        self.loop = loop  # where the group runs and the future resolves; None: run_sync
+        self.loop = loop  # where the group runs and the future resolves
         self.future = future
+        # Runs alone, on the commit thread: a backfill must not stop the loop's reads meanwhile.
+        self.long = long
+
+
+class _Run:
+    """A group for the commit thread to run, not only to commit (a long job)."""
+
+    __slots__ = ("group",)
+
+    def __init__(self, group: list[Job]) -> None:
+        self.group = group
 
 
 def _settle(done: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
@@ -171,9 +183,15 @@ class Writer:
 
     # Groups --------------------------------------------------------------------------------------
     def _take_group(self) -> list[Job]:
-        # Called with self._state held.
-        count = min(len(self._pending), MAX_GROUP)
-        return [self._pending.popleft() for _ in range(count)]
+        """The next group: a long job alone, else the jobs up to the next long one.
+        Called with self._state held."""
+        pending = self._pending
+        if pending and pending[0].long:
+            return [pending.popleft()]
+        group: list[Job] = []
+        while pending and len(group) < MAX_GROUP and not pending[0].long:
+            group.append(pending.popleft())
+        return group
 
     def _flush(self) -> None:
         """On an event loop: run the pending jobs as one group and hand its COMMIT over."""
@@ -185,6 +203,9 @@ class Writer:
             group = self._take_group()
             self._committing = True
         self._lock.acquire()  # only ever waits for a run_sync
+        if group[0].long:
+            self._commits.put(_Run(group))
+            return
         try:
             outcomes = self._run_jobs(group)
         except BaseException as exc:
@@ -192,8 +213,7 @@ class Writer:
             log.exception("write group failed outside a job")
             self._rollback()
             self._lock.release()
-            err = StorageError(f"writer failure: {exc}")
-            self._finish_group([(job, None, err) for job in group], start_next=True)
+            self._finish_group(_failed_jobs(group, exc), start_next=True)
             return
         self._commits.put(outcomes)
 
@@ -242,12 +262,18 @@ class Writer:
 
     def _commit_loop(self) -> None:
         while True:
-            outcomes = self._commits.get()
-            if outcomes is _STOP:
+            item = self._commits.get()
+            if item is _STOP:
                 self._syncs.put(_STOP)
                 return
             try:
+                outcomes = self._run_jobs(item.group) if isinstance(item, _Run) else item
                 outcomes, committed = self._commit(outcomes)
+            except BaseException as exc:
+                log.exception("write group failed outside a job")
+                self._rollback()
+                jobs = item.group if isinstance(item, _Run) else [job for job, _, _ in item]
+                outcomes, committed = _failed_jobs(jobs, exc), False
             finally:
                 self._lock.release()
             try:
@@ -363,6 +389,11 @@ class Writer:
 
 def _failed(outcomes: Outcomes, err: BaseException) -> Outcomes:
     return [(job, None, err) for job, _, _ in outcomes]
+
+
+def _failed_jobs(group: list[Job], exc: BaseException) -> Outcomes:
+    err = StorageError(f"writer failure: {exc}")
+    return [(job, None, err) for job in group]
 
 
 def _call(loop: asyncio.AbstractEventLoop, fn: Callable[..., None], *args: Any) -> None:
