@@ -34,6 +34,10 @@ _HEAD = b"content-type: %s\r\ncontent-length: %d\r\nx-amzn-requestid: %s\r\nx-am
 _MAX_QUEUED = 16
 
 
+def _bad_request(message: bytes) -> HttpResponse:
+    return HttpResponse(400, message, request_id(), b"text/plain; charset=utf-8")
+
+
 class AwsHttpProtocol(asyncio.Protocol):
     """One HTTP/1.1 connection. Instantiated by uvicorn with its config and server state."""
 
@@ -54,8 +58,10 @@ class AwsHttpProtocol(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         # Connection state.
         self.busy = False  # a request is being answered
-        self.queued: deque[tuple[HttpRequest | None, bool]] = deque()
+        # Requests waiting for the one being answered, and refusals ready to go out in their turn.
+        self.queued: deque[tuple[HttpRequest | HttpResponse, bool]] = deque()
         self.paused = False
+        self.refused = False  # a refusal is queued: nothing more is read from this connection
         self.close_after = False  # uvicorn asked for a graceful stop
         self.last_active = 0.0
         self.idle_timer: asyncio.TimerHandle | None = None
@@ -85,12 +91,14 @@ class AwsHttpProtocol(asyncio.Protocol):
         self.queued.clear()
 
     def data_received(self, data: bytes) -> None:
+        if self.refused:
+            return
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
-            self._fail(400, b"Upgrades are not supported.")
+            self._refuse(_bad_request(b"Upgrades are not supported."))
         except httptools.HttpParserError:
-            self._fail(400, b"Invalid HTTP request received.")
+            self._refuse(_bad_request(b"Invalid HTTP request received."))
 
     # httptools callbacks -----------------------------------------------------------------------
     def on_message_begin(self) -> None:
@@ -123,9 +131,7 @@ class AwsHttpProtocol(asyncio.Protocol):
             return
         if self.oversized:
             # Answered without reading the body; the connection closes after the answer.
-            transport.pause_reading()
-            self.paused = True
-            self._enqueue(None, False)
+            self._refuse(too_large())
         elif self.expect_continue:
             transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
@@ -142,7 +148,7 @@ class AwsHttpProtocol(asyncio.Protocol):
     def on_message_complete(self) -> None:
         if self.oversized:
             if self.size > MAX_BODY:
-                self._enqueue(None, False)
+                self._refuse(too_large())
             return  # else refused when its headers completed
         url = httptools.parse_url(self.url)
         request = HttpRequest(
@@ -157,7 +163,7 @@ class AwsHttpProtocol(asyncio.Protocol):
         )
         self._enqueue(request, self.parser.should_keep_alive())
 
-    def _enqueue(self, request: HttpRequest | None, keep_alive: bool) -> None:
+    def _enqueue(self, request: HttpRequest | HttpResponse, keep_alive: bool) -> None:
         if not self.busy:
             self._start(request, keep_alive)
             return
@@ -167,10 +173,10 @@ class AwsHttpProtocol(asyncio.Protocol):
             self.transport.pause_reading()
 
     # Answering ---------------------------------------------------------------------------------
-    def _start(self, request: HttpRequest | None, keep_alive: bool) -> None:
+    def _start(self, request: HttpRequest | HttpResponse, keep_alive: bool) -> None:
         self.busy = True
-        if request is None:
-            self._finish(too_large(), False)
+        if isinstance(request, HttpResponse):  # a refusal: answered, then the connection closes
+            self._finish(request, False)
             return
         task = self.loop.create_task(self._answer(request, keep_alive))
         tasks = self.state.tasks
@@ -210,7 +216,7 @@ class AwsHttpProtocol(asyncio.Protocol):
             return
         if self.queued:
             request, keep = self.queued.popleft()
-            if self.paused and len(self.queued) < _MAX_QUEUED // 2:
+            if self.paused and not self.refused and len(self.queued) < _MAX_QUEUED // 2:
                 self.paused = False
                 transport.resume_reading()
             self._start(request, keep)
@@ -225,17 +231,14 @@ class AwsHttpProtocol(asyncio.Protocol):
             self._date = b"".join(b"%s: %s\r\n" % (name, value) for name, value in source)
         return self._date
 
-    def _fail(self, status: int, message: bytes) -> None:
-        transport = self.transport
-        if transport is None or transport.is_closing():
-            return
-        transport.write(
-            _STATUS[status]
-            + b"content-type: text/plain; charset=utf-8\r\ncontent-length: %d\r\n" % len(message)
-            + b"connection: close\r\n\r\n"
-            + message
-        )
-        transport.close()
+    def _refuse(self, response: HttpResponse) -> None:
+        """Answer `response` in its turn (after the answers still due), then close; nothing more
+        is read from this connection."""
+        self.refused = True
+        if self.transport is not None and not self.paused:
+            self.paused = True
+            self.transport.pause_reading()
+        self._enqueue(response, False)
 
     # Keep-alive and shutdown -------------------------------------------------------------------
     def _arm_idle_timer(self) -> None:
@@ -273,6 +276,12 @@ class AwsHttpProtocol(asyncio.Protocol):
             self.transport.pause_reading()
 
     def resume_writing(self) -> None:
-        if self.transport is not None and self.paused and len(self.queued) < _MAX_QUEUED:
+        transport = self.transport
+        if (
+            transport is not None
+            and self.paused
+            and not self.refused
+            and len(self.queued) < _MAX_QUEUED
+        ):
             self.paused = False
-            self.transport.resume_reading()
+            transport.resume_reading()

@@ -172,8 +172,15 @@ def test_http_malformed_request_gets_400_and_close(conn: Conn) -> None:
     assert conn.closed_by_server()
 
 
-def test_http_connection_close_is_honoured(conn: Conn) -> None:
-    conn.send(request("DescribeLimits", extra=b"Connection: close\r\n"))
+@pytest.mark.parametrize(
+    ("version", "extra"),
+    [(b"1.1", b"Connection: close\r\n"), (b"1.0", b"")],
+    ids=["connection-close", "http-1.0"],
+)
+def test_http_connection_closes_after_the_answer_when_asked(
+    conn: Conn, version: bytes, extra: bytes
+) -> None:
+    conn.send(request("DescribeLimits", version=version, extra=extra))
     status, headers, body = conn.response()
     assert status == b"HTTP/1.1 200 OK"
     assert json.loads(body) == LIMITS
@@ -181,13 +188,14 @@ def test_http_connection_close_is_honoured(conn: Conn) -> None:
     assert conn.closed_by_server()
 
 
-def test_http_1_0_closes_after_the_answer(conn: Conn) -> None:
-    conn.send(request("DescribeLimits", version=b"1.0"))
+def test_http_malformed_request_after_a_pipelined_one_is_refused_in_its_turn(conn: Conn) -> None:
+    conn.send(request("DescribeLimits") + b"NOT HTTP AT ALL\r\n\r\n" + request("DescribeLimits"))
+    status, _, body = conn.response()
+    assert (status, json.loads(body)) == (b"HTTP/1.1 200 OK", LIMITS)
     status, headers, body = conn.response()
-    assert status == b"HTTP/1.1 200 OK"
-    assert json.loads(body) == LIMITS
+    assert (status, body) == (b"HTTP/1.1 400 Bad Request", b"Invalid HTTP request received.")
     assert headers["connection"] == "close"
-    assert conn.closed_by_server()
+    assert conn.closed_by_server()  # the request after the garbage is not answered
 
 
 def test_http_get_health_and_unknown_method(conn: Conn) -> None:
