@@ -280,9 +280,12 @@ def wait_until_answers(server: Server, timeout: float) -> None:
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def _stat_fields(pid: int) -> list[str] | None:
+def _stat_fields(pid: int, tid: int | None = None) -> list[str] | None:
+    """The fields of /proc/<pid>/stat (or of one thread's, /proc/<pid>/task/<tid>/stat) after
+    the command name: fields[11] and [12] are user and system time in clock ticks."""
+    path = f"/proc/{pid}/stat" if tid is None else f"/proc/{pid}/task/{tid}/stat"
     try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
+        raw = Path(path).read_text()
     except OSError:
         return None
     # The command name (field 2) is parenthesised and may hold spaces; split after it.
@@ -303,6 +306,16 @@ def _children(root: int) -> list[int]:
         tree.append(pid)
         stack.extend(parents.get(pid, []))
     return tree
+
+
+def thread_cpu_seconds(pid: int) -> dict[int, float]:
+    """User+system CPU seconds of each live thread of a process, by thread id (Linux)."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        fields = _stat_fields(pid, int(tid))
+        if fields is not None:  # else the thread ended meanwhile
+            out[int(tid)] = (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+    return out
 
 
 def process_tree_cpu_seconds(root: int) -> float:

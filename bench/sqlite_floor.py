@@ -2,7 +2,7 @@
 
     python bench/sqlite_floor.py [--dir /path/on/the/disk/to/test] [--rows 300000] [--group 32]
 
-Builds Rivulet's `items` table (WITHOUT ROWID, keyed by (table_id, hash, pk, sk)) with `--rows`
+Builds Rivulet's schema (its `items` table is WITHOUT ROWID, keyed by (table_id, hash, pk, sk)) with `--rows`
 random-key rows of ~300 bytes, then times transactions of `--group` such inserts (a group commit
 of that many puts) and prints the CPU per insert and per COMMIT, for synchronous=NORMAL and FULL.
 A random key dirties its own 4 KB B-tree page, which the COMMIT writes to the WAL and the next
@@ -18,10 +18,7 @@ import sqlite3
 import tempfile
 import time
 
-SCHEMA = """CREATE TABLE items (table_id INTEGER NOT NULL, hash INTEGER NOT NULL, pk BLOB NOT NULL,
-    sk BLOB NOT NULL, item BLOB NOT NULL, size INTEGER NOT NULL, expires INTEGER,
-    PRIMARY KEY (table_id, hash, pk, sk)) WITHOUT ROWID"""
-INSERT = "INSERT OR REPLACE INTO items VALUES (1, ?, ?, ?, ?, ?, NULL)"
+from rivulet.storage.sqlite import schema as q
 
 
 def measure(directory: str, synchronous: str, rows: int, group: int, groups: int) -> None:
@@ -30,14 +27,14 @@ def measure(directory: str, synchronous: str, rows: int, group: int, groups: int
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA synchronous={synchronous}")
     conn.execute("PRAGMA cache_size=-65536")  # as Rivulet's connections
-    conn.execute(SCHEMA)
+    conn.executescript(q.SCHEMA)  # Rivulet's own schema and statement
     item = os.urandom(240)
 
     def one_group() -> tuple[float, float]:
         conn.execute("BEGIN IMMEDIATE")
         for _ in range(group):
-            key = (random.getrandbits(62), os.urandom(12), b"s00", item, 250)
-            conn.execute(INSERT, key)
+            row = (1, random.getrandbits(62), os.urandom(12), b"s00", item, 250, None)
+            conn.execute(q.PUT_ITEM, row)
         cpu, wall = time.thread_time(), time.perf_counter()
         conn.execute("COMMIT")
         return time.thread_time() - cpu, time.perf_counter() - wall

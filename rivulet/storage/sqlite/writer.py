@@ -147,26 +147,27 @@ class Writer:
     def run_sync(self, fn: Callable[[Any], Any]) -> Any:
         """Run one job in its own transaction on the calling thread (waits for a commit in flight)."""
         with self._lock:
-            conn = self._live()
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = fn(self._txn)
-            except BaseException as exc:
-                with contextlib.suppress(sqlite3.Error):
-                    conn.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.Error):
-                    log.exception("storage error in write job")
-                    raise StorageError(str(exc)) from exc
-                raise
-            try:
-                conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                with contextlib.suppress(sqlite3.Error):
-                    conn.execute("ROLLBACK")
-                raise StorageError(str(exc)) from exc
-            self._make_durable()
-        self._notify()
+            self._live()
+            [(_, result, exc)] = self._run_here([Job(fn, None, Future())])
+        if exc is not None:
+            raise exc
         return result
+
+    def _run_here(self, group: list[Job]) -> Outcomes:
+        """Run, commit and make durable one group on the calling thread (self._lock held)."""
+        try:
+            outcomes, committed = self._commit(self._run_jobs(group))
+        except BaseException as exc:
+            log.exception("write group failed outside a job")
+            self._rollback()
+            return _failed_jobs(group, exc)
+        if committed:
+            try:
+                self._make_durable()
+            except StorageError as exc:
+                return _failed(outcomes, exc)
+            self._notify()
+        return outcomes
 
     def _make_durable(self) -> None:
         if self._sync is not None:
@@ -363,17 +364,7 @@ class Writer:
                     group = self._take_group()
                 if not group:
                     break
-                try:
-                    outcomes, committed = self._commit(self._run_jobs(group))
-                    if committed:
-                        self._make_durable()
-                        self._notify()
-                except BaseException as exc:
-                    log.exception("write group failed while stopping")
-                    self._rollback()
-                    outcomes = [
-                        (job, None, StorageError(f"writer failure: {exc}")) for job in group
-                    ]
+                outcomes = self._run_here(group)
             self._finish_group(outcomes)
         self._commits.put(_STOP)  # the commit thread passes it on to the sync thread
         for thread in self._threads:
