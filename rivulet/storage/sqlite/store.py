@@ -25,6 +25,7 @@ from rivulet.storage.base import (
     TriggerRow,
 )
 from rivulet.storage.sqlite import schema as q
+from rivulet.storage.sqlite.checkpointer import RESTART_FRAMES, Checkpointer
 from rivulet.storage.sqlite.writer import Job, Writer
 
 T = TypeVar("T")
@@ -476,6 +477,7 @@ class SqliteStorage:
         self._wal_fd: int | None = None
         self._local = threading.local()
         self._writer: Writer | None = None
+        self._checkpointer: Checkpointer | None = None
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
         self._listeners: list[Callable[[], None]] = []
@@ -497,6 +499,7 @@ class SqliteStorage:
     def _writer_connection(self) -> sqlite3.Connection:
         conn = self._connect()
         conn.executescript(q.SCHEMA)
+        conn.execute(f"PRAGMA wal_autocheckpoint={RESTART_FRAMES}")
         conn.execute(q.SET_META, ("schema_version", orjson.dumps(q.SCHEMA_VERSION)))
         if self._fsync_commits:
             # The write connection keeps the WAL file in existence until it closes: sync that file.
@@ -518,6 +521,7 @@ class SqliteStorage:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StorageError(f"cannot create data directory {self.path.parent}: {exc}") from exc
+        checkpointer = Checkpointer(self._connect)
         writer = Writer(
             self._writer_connection,
             SqliteTxn,
@@ -526,8 +530,19 @@ class SqliteStorage:
         )
         writer.start_and_wait()
         self._writer = writer
+        try:
+            checkpointer.start()
+        except sqlite3.Error as exc:
+            self.close()
+            raise StorageError(f"cannot open the database: {exc}") from exc
+        self._checkpointer = checkpointer
+        self._listeners.append(checkpointer.committed)
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._listeners.remove(self._checkpointer.committed)
+            self._checkpointer.stop()
+            self._checkpointer = None
         if self._writer is not None:
             self._writer.stop()
             self._writer = None
