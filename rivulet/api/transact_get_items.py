@@ -43,12 +43,13 @@ async def transact_get_items(
     responses: list[dict[str, Any]] = []
     units: dict[str, tuple[TableRuntime, float]] = {}
     for (table, _, exprs), raw in zip(plans, raws, strict=True):
-        if raw is None:
+        item = None if raw is None else orjson.loads(raw)
+        # Two units per started 4 KB, and a missing item costs the minimum, as in GetItem.
+        t, u = units.get(table.name, (table, 0.0))
+        units[table.name] = (t, u + 2 * read_units(0 if item is None else item_size(item), True))
+        if item is None:
             responses.append({})
             continue
-        item = orjson.loads(raw)
-        t, u = units.get(table.name, (table, 0.0))
-        units[table.name] = (t, u + 2 * read_units(item_size(item), True))
         responses.append(
             {"Item": item if exprs.projection is None else project(exprs.projection, item)}
         )

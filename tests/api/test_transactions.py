@@ -433,8 +433,9 @@ def test_transact_get_items(ddb: Any, two_tables: tuple[str, str]) -> None:
         {},
         {"Item": {"v": {"N": "1"}}},
     ]
+    # The missing item is charged too: two units each, as DynamoDB charges a read that finds nothing.
     assert sorted(out["ConsumedCapacity"], key=lambda c: c["TableName"]) == [
-        {"TableName": first, "CapacityUnits": 2.0, "ReadCapacityUnits": 2.0},
+        {"TableName": first, "CapacityUnits": 4.0, "ReadCapacityUnits": 4.0},
         {"TableName": second, "CapacityUnits": 2.0, "ReadCapacityUnits": 2.0},
     ]
 
