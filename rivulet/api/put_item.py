@@ -39,7 +39,10 @@ async def put_item(api: ApiContext, body: dict[str, Any], ctx: RequestContext) -
     new_item = item
     out = await api.db.write(
         Mutation(
-            table, key_of(item, table.key), condition_apply(exprs.condition, lambda old: new_item)
+            table,
+            key_of(item, table.key),
+            condition_apply(exprs.condition, lambda old: new_item),
+            new_size=new_size,
         )
     )
     if out.failed:

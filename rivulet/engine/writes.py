@@ -36,6 +36,8 @@ class Mutation:
     apply: Apply
     # TTL deletions are made by the service, not a user: the stream marks their records.
     service: bool = False
+    # The size of any item `apply` returns, when the caller already measured it (PutItem).
+    new_size: int | None = None
 
 
 @dataclass(slots=True)
@@ -101,7 +103,7 @@ def store_change(
     if new is None:
         txn.delete_item(tid, *skey)
     else:
-        new_size = item_size(new)
+        new_size = item_size(new) if m.new_size is None else m.new_size
         txn.put_item(tid, *skey, orjson.dumps(new), new_size, table.expiry_of(new))
     for idx in table.indexes:
         before = None if old is None else idx.entry_key(old)
