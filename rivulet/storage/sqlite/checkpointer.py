@@ -23,6 +23,8 @@ log = logging.getLogger("rivulet.storage")
 RESTART_FRAMES = 10_000
 # How long after a commit the background checkpoint runs: the writes of that window share it.
 DELAY = 0.2
+# Pages a checkpoint may leave behind before it runs again at once.
+LAG_FRAMES = 256
 
 
 class Checkpointer:
@@ -60,10 +62,22 @@ class Checkpointer:
                 if self._stopped.wait(self._delay):
                     return
                 self._wake.clear()
-                try:
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                except sqlite3.Error:
-                    # Not fatal: the writer's own checkpoint still bounds the log.
-                    log.exception("background checkpoint failed")
+                self._catch_up(conn)
         finally:
             conn.close()
+
+    def _catch_up(self, conn: sqlite3.Connection) -> None:
+        # Writes go on during a checkpoint: copy again while they left much behind, so the
+        # writer's own checkpoint (at RESTART_FRAMES) finds little to copy when it restarts the log.
+        # A reader's older snapshot can hold the copy back: stop when a pass gains nothing.
+        before = -1
+        while not self._stopped.is_set():
+            try:
+                _, logged, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            except sqlite3.Error:
+                # Not fatal: the writer's own checkpoint still bounds the log.
+                log.exception("background checkpoint failed")
+                return
+            if logged - copied < LAG_FRAMES or copied <= before:
+                return
+            before = copied
