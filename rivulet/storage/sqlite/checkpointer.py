@@ -30,7 +30,6 @@ LAG_FRAMES = 256
 class Checkpointer:
     def __init__(self, connect: Callable[[], sqlite3.Connection]) -> None:
         self._connect = connect
-        self._delay = DELAY
         self._wake = threading.Event()
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
@@ -59,7 +58,7 @@ class Checkpointer:
                 self._wake.wait()
                 # Let the commits of the next moments land first: one checkpoint copies a page
                 # once however many of them wrote it.
-                if self._stopped.wait(self._delay):
+                if self._stopped.wait(DELAY):
                     return
                 self._wake.clear()
                 self._catch_up(conn)

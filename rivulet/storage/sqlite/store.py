@@ -521,7 +521,6 @@ class SqliteStorage:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StorageError(f"cannot create data directory {self.path.parent}: {exc}") from exc
-        checkpointer = Checkpointer(self._connect)
         writer = Writer(
             self._writer_connection,
             SqliteTxn,
@@ -530,6 +529,7 @@ class SqliteStorage:
         )
         writer.start_and_wait()
         self._writer = writer
+        checkpointer = Checkpointer(self._connect)
         try:
             checkpointer.start()
         except sqlite3.Error as exc:
