@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -85,3 +86,28 @@ def test_log_stays_bounded_by_the_writers_checkpoint_when_the_background_one_lag
         assert found is not None and found[:6] == b"000499"
     finally:
         store.close()
+
+
+def test_checkpointer_stops_when_the_stop_arrives_just_before_it_clears_its_wake_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The interleaving that once hung a graceful shutdown: the thread has woken and waited its
+    # delay; stop() sets both events; only then does the thread clear its wake-up.
+    monkeypatch.setattr(checkpointer_module, "DELAY", 0.0)
+    ckpt = checkpointer_module.Checkpointer(
+        lambda: sqlite3.connect(tmp_path / "db", check_same_thread=False)
+    )
+
+    class StopArrivesBeforeClear(threading.Event):
+        def clear(self) -> None:
+            ckpt._stopped.set()  # what stop() does, in its order
+            self.set()
+            super().clear()
+
+    ckpt._wake = StopArrivesBeforeClear()
+    ckpt.start()
+    thread = ckpt._thread
+    assert thread is not None
+    ckpt.committed()
+    thread.join(timeout=10)
+    assert not thread.is_alive()

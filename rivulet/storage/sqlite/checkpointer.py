@@ -54,7 +54,8 @@ class Checkpointer:
 
     def _run(self, conn: sqlite3.Connection) -> None:
         try:
-            while True:
+            # stop() sets _stopped before _wake: checked after every clear, its wake-up is never lost.
+            while not self._stopped.is_set():
                 self._wake.wait()
                 # Let the commits of the next moments land first: one checkpoint copies a page
                 # once however many of them wrote it.
