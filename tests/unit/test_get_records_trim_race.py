@@ -47,6 +47,13 @@ class TrimmingReader:
         return rows
 
 
+def trim_during_next_read(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The retention trimmer commits between GetRecords' iterator check and its read."""
+    reader = db.storage.reader()
+    trim = lambda: db.storage.run_sync(db.streams.trim)  # noqa: E731
+    monkeypatch.setattr(db.storage, "reader", lambda: TrimmingReader(reader, trim))
+
+
 async def put(db: Database, pk: str) -> None:
     t = db.table("tbl")
     await db.write(Mutation(t, {"pk": {"S": pk}}, lambda old: {"pk": {"S": pk}}))
@@ -82,9 +89,7 @@ def test_trim_committed_during_the_read(tmp_path: Path, monkeypatch: pytest.Monk
         iterator = await trim_horizon(api)  # points at "old"
         clock.advance(301)
         await put(db, "new")  # within retention
-        reader = db.storage.reader()
-        trim = lambda: db.storage.run_sync(db.streams.trim)  # noqa: E731
-        monkeypatch.setattr(db.storage, "reader", lambda: TrimmingReader(reader, trim))
+        trim_during_next_read(db, monkeypatch)
         with pytest.raises(TrimmedDataAccessException) as err:
             await get_records(api, {"ShardIterator": iterator}, CTX)
         assert err.value.message == "The data you are trying to access has been trimmed."
@@ -105,9 +110,7 @@ def test_shard_aged_out_during_the_read(tmp_path: Path, monkeypatch: pytest.Monk
         t = db.table("tbl")
         await db.run(lambda txn: db.streams.disable(txn, t))
         clock.advance(301)
-        reader = db.storage.reader()
-        trim = lambda: db.storage.run_sync(db.streams.trim)  # noqa: E731
-        monkeypatch.setattr(db.storage, "reader", lambda: TrimmingReader(reader, trim))
+        trim_during_next_read(db, monkeypatch)
         with pytest.raises(ResourceNotFoundException) as err:
             await get_records(api, {"ShardIterator": iterator}, CTX)
         assert err.value.message == "Requested resource not found: Shard does not exist"
