@@ -4,7 +4,8 @@ Source: botocore's DynamoDB model, corrected where DynamoDB really behaves diffe
 corrections come from dynalite's per-operation validation tables (recorded against DynamoDB):
 
 * member order and enum order are Java's, not the model's, and show in the error texts;
-* table names are `[a-zA-Z0-9_.-]+`, 3..255 (the model now says "TableArn", 1..1024);
+* table names are `[a-zA-Z0-9_.-]+`, 3..255 (the model now says "TableArn", 1..1024): a name is
+  checked as before, and a well-formed table ARN in its place passes (constraint `table_arn`);
 * some model constraints are replaced by DynamoDB's own semantic checks (e.g. the 20
   NonKeyAttributes limit, BatchGetItem's 100 keys, index KeyType), so they must not fire here.
 
@@ -195,10 +196,11 @@ SHAPE_OVERRIDES: dict[str, dict[str, Any]] = {
     "NonKeyAttributeNameList": {"max": None},
 }
 MEMBER_OVERRIDES: dict[str, dict[str, Any]] = {
-    "TableName": {"pattern": TABLE_NAME_PATTERN, "min": 3, "max": 255},
+    "TableName": {"table_arn": True, "pattern": TABLE_NAME_PATTERN, "min": 3, "max": 255},
 }
 # Control-plane operations check a missing or mis-sized table name first, with their own texts.
 _CONTROL_TABLE_NAME = {
+    "table_arn": True,
     "required": None,
     "required_param": True,
     "name_length": [3, 255],
@@ -206,7 +208,7 @@ _CONTROL_TABLE_NAME = {
     "max": None,
 }
 # BatchGetItem/BatchWriteItem report bad table names as "Map keys must satisfy constraint".
-_TABLE_NAME_KEYS = {"max": 255, "min": 3, "pattern": TABLE_NAME_PATTERN}
+_TABLE_NAME_KEYS = {"table_arn": True, "max": 255, "min": 3, "pattern": TABLE_NAME_PATTERN}
 # The tagging operations check the ARN (and report a missing one) themselves.
 _NO_CHECKS = {"required": None, "min": None, "max": None}
 PATH_OVERRIDES: dict[str, dict[str, Any]] = {
@@ -239,6 +241,7 @@ PATH_OVERRIDES: dict[str, dict[str, Any]] = {
 
 # Canonical order of the checks on one member (DynamoDB's order).
 CONSTRAINT_ORDER = (
+    "table_arn",
     "required_param",
     "name_length",
     "required",
@@ -384,9 +387,10 @@ from typing import Any
 # A node is (kind, java, constraints, children):
 #   kind: string integer long boolean structure list map attribute_value
 #   java: Java class of a structure / attribute_value, Java type of a map's values (error texts)
-#   constraints: in check order; required_param, name_length (early control-plane checks),
-#     required, pattern, min, max (length for string/list/map, value for numbers), enum,
-#     keys, values (map key / map value constraints)
+#   constraints: in check order; table_arn (a well-formed table ARN passes every other check),
+#     required_param, name_length (early control-plane checks), required, pattern, min, max
+#     (length for string/list/map, value for numbers), enum, keys, values (map key / map value
+#     constraints)
 #   children: structure -> ((member, node), ...); list -> member node; map -> value node
 Node = tuple[str, str, dict[str, Any], Any]
 

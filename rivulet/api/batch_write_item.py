@@ -57,10 +57,11 @@ def _parse(body: dict[str, Any]) -> Parsed:
 
 def _mutations(api: ApiContext, parsed: Parsed) -> list[Mutation]:
     mutations: list[Mutation] = []
+    # Across the whole request: a table may be named twice, by its name and by its ARN.
+    seen: set[tuple[int, int, bytes, bytes]] = set()
     for table_name, entries in parsed:
         table = api.db.table(table_name)
         indexes = [i.schema for i in table.indexes]
-        seen: set[tuple[int, bytes, bytes]] = set()
         for is_put, value in entries:
             if is_put:
                 try:
@@ -77,10 +78,10 @@ def _mutations(api: ApiContext, parsed: Parsed) -> list[Mutation]:
             else:
                 key = validate_key(value, table.key)
                 mutation = Mutation(table, key, _delete)
-            skey = table.storage_key(key)
-            if skey in seen:
+            identity = (table.table_id, *table.storage_key(key))
+            if identity in seen:
                 raise ValidationException("Provided list of item keys contains duplicates")
-            seen.add(skey)
+            seen.add(identity)
             mutations.append(mutation)
     return mutations
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from rivulet.api.context import ApiContext
 from rivulet.api.validate import validate_request
-from rivulet.engine.database import table_name_of
 from rivulet.protocol.service import RequestContext
 
 
@@ -16,7 +15,6 @@ async def list_tables(api: ApiContext, body: dict[str, Any], ctx: RequestContext
     start = body.get("ExclusiveStartTableName")
     names = sorted(api.db.tables)
     if start is not None:
-        start = table_name_of(start)
         names = [n for n in names if n > start]
     out: dict[str, Any] = {"TableNames": names[:limit]}
     if len(names) > limit:

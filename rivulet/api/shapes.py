@@ -7,9 +7,10 @@ from typing import Any
 # A node is (kind, java, constraints, children):
 #   kind: string integer long boolean structure list map attribute_value
 #   java: Java class of a structure / attribute_value, Java type of a map's values (error texts)
-#   constraints: in check order; required_param, name_length (early control-plane checks),
-#     required, pattern, min, max (length for string/list/map, value for numbers), enum,
-#     keys, values (map key / map value constraints)
+#   constraints: in check order; table_arn (a well-formed table ARN passes every other check),
+#     required_param, name_length (early control-plane checks), required, pattern, min, max
+#     (length for string/list/map, value for numbers), enum, keys, values (map key / map value
+#     constraints)
 #   children: structure -> ((member, node), ...); list -> member node; map -> value node
 Node = tuple[str, str, dict[str, Any], Any]
 
@@ -17,7 +18,7 @@ Node = tuple[str, str, dict[str, Any], Any]
 OPERATIONS: dict[str, Node] = {
     "PutItem": ("structure", "PutItemInput", {}, (
         ("ReturnConsumedCapacity", ("string", "", {"enum": ("INDEXES", "TOTAL", "NONE")}, None)),
-        ("TableName", ("string", "", {"required": True, "pattern": "[a-zA-Z0-9_.-]+", "min": 3, "max": 255}, None)),
+        ("TableName", ("string", "", {"table_arn": True, "required": True, "pattern": "[a-zA-Z0-9_.-]+", "min": 3, "max": 255}, None)),
         ("Item", ("map", "com.amazonaws.dynamodb.v20120810.AttributeValue", {"required": True}, ("attribute_value", "AttributeValue", {}, None))),
         ("ConditionalOperator", ("string", "", {"enum": ("OR", "AND")}, None)),
         ("Expected", ("map", "com.amazonaws.dynamodb.v20120810.ExpectedAttributeValue", {}, ("structure", "ExpectedAttributeValue", {}, (
@@ -36,7 +37,7 @@ OPERATIONS: dict[str, Node] = {
     "GetItem": ("structure", "GetItemInput", {}, (
         ("ReturnConsumedCapacity", ("string", "", {"enum": ("INDEXES", "TOTAL", "NONE")}, None)),
         ("AttributesToGet", ("list", "", {"min": 1, "max": 255}, ("string", "", {}, None))),
-        ("TableName", ("string", "", {"required": True, "pattern": "[a-zA-Z0-9_.-]+", "min": 3, "max": 255}, None)),
+        ("TableName", ("string", "", {"table_arn": True, "required": True, "pattern": "[a-zA-Z0-9_.-]+", "min": 3, "max": 255}, None)),
         ("Key", ("map", "com.amazonaws.dynamodb.v20120810.AttributeValue", {"required": True}, ("attribute_value", "AttributeValue", {}, None))),
         ("ConsistentRead", ("boolean", "", {}, None)),
         ("ProjectionExpression", ("string", "", {}, None)),
@@ -44,7 +45,7 @@ OPERATIONS: dict[str, Node] = {
     )),
     "UpdateItem": ("structure", "UpdateItemInput", {}, (
         ("ReturnConsumedCapacity", ("string", "", {"enum": ("INDEXES", "TOTAL", "NONE")}, None)),
-        ("TableName", ("string", "", {"required": True, "pattern": "[a-zA-Z0-9_.-]+", "min": 3, "max": 255}, None)),
+        ("TableName", ("string", "", {"table_arn": True, "required": True, "pattern": "[a-zA-Z0-9_.-]+", "min": 3, "max": 255}, None)),
         ("ReturnItemCollectionMetrics", ("string", "", {"enum": ("SIZE", "NONE")}, None)),
         ("ReturnValues", ("string", "", {"enum": ("ALL_NEW", "UPDATED_OLD", "ALL_OLD", "NONE", "UPDATED_NEW")}, None)),
         ("Key", ("map", "com.amazonaws.dynamodb.v20120810.AttributeValue", {"required": True}, ("attribute_value", "AttributeValue", {}, None))),
@@ -67,7 +68,7 @@ OPERATIONS: dict[str, Node] = {
     )),
     "DeleteItem": ("structure", "DeleteItemInput", {}, (
         ("ReturnConsumedCapacity", ("string", "", {"enum": ("INDEXES", "TOTAL", "NONE")}, None)),
-        ("TableName", ("string", "", {"required": True, "pattern": "[a-zA-Z0-9_.-]+", "min": 3, "max": 255}, None)),
+        ("TableName", ("string", "", {"table_arn": True, "required": True, "pattern": "[a-zA-Z0-9_.-]+", "min": 3, "max": 255}, None)),
         ("ReturnValues", ("string", "", {"enum": ("ALL_NEW", "UPDATED_OLD", "ALL_OLD", "NONE", "UPDATED_NEW")}, None)),
         ("ReturnItemCollectionMetrics", ("string", "", {"enum": ("SIZE", "NONE")}, None)),
         ("Key", ("map", "com.amazonaws.dynamodb.v20120810.AttributeValue", {"required": True}, ("attribute_value", "AttributeValue", {}, None))),
@@ -91,7 +92,7 @@ OPERATIONS: dict[str, Node] = {
             ("AttributeValueList", ("list", "", {}, ("attribute_value", "AttributeValue", {}, None))),
             ("ComparisonOperator", ("string", "", {"required": True, "enum": ("IN", "NULL", "BETWEEN", "LT", "NOT_CONTAINS", "EQ", "GT", "NOT_NULL", "NE", "LE", "BEGINS_WITH", "GE", "CONTAINS")}, None)),
         )))),
-        ("TableName", ("string", "", {"required": True, "pattern": "[a-zA-Z0-9_.-]+", "min": 3, "max": 255}, None)),
+        ("TableName", ("string", "", {"table_arn": True, "required": True, "pattern": "[a-zA-Z0-9_.-]+", "min": 3, "max": 255}, None)),
         ("ConditionalOperator", ("string", "", {"enum": ("OR", "AND")}, None)),
         ("AttributesToGet", ("list", "", {"min": 1, "max": 255}, ("string", "", {}, None))),
         ("Limit", ("integer", "", {"min": 1}, None)),
@@ -113,7 +114,7 @@ OPERATIONS: dict[str, Node] = {
         ("IndexName", ("string", "", {"pattern": "[a-zA-Z0-9_.-]+", "min": 3, "max": 255}, None)),
         ("TotalSegments", ("integer", "", {"min": 1, "max": 1000000}, None)),
         ("ReturnConsumedCapacity", ("string", "", {"enum": ("INDEXES", "TOTAL", "NONE")}, None)),
-        ("TableName", ("string", "", {"required": True, "pattern": "[a-zA-Z0-9_.-]+", "min": 3, "max": 255}, None)),
+        ("TableName", ("string", "", {"table_arn": True, "required": True, "pattern": "[a-zA-Z0-9_.-]+", "min": 3, "max": 255}, None)),
         ("ConditionalOperator", ("string", "", {"enum": ("OR", "AND")}, None)),
         ("ScanFilter", ("map", "com.amazonaws.dynamodb.v20120810.Condition", {}, ("structure", "Condition", {}, (
             ("AttributeValueList", ("list", "", {}, ("attribute_value", "AttributeValue", {}, None))),
@@ -131,7 +132,7 @@ OPERATIONS: dict[str, Node] = {
     )),
     "BatchGetItem": ("structure", "BatchGetItemInput", {}, (
         ("ReturnConsumedCapacity", ("string", "", {"enum": ("INDEXES", "TOTAL", "NONE")}, None)),
-        ("RequestItems", ("map", "com.amazonaws.dynamodb.v20120810.KeysAndAttributes", {"required": True, "min": 1, "keys": {"max": 255, "min": 3, "pattern": "[a-zA-Z0-9_.-]+"}}, ("structure", "KeysAndAttributes", {}, (
+        ("RequestItems", ("map", "com.amazonaws.dynamodb.v20120810.KeysAndAttributes", {"required": True, "min": 1, "keys": {"table_arn": True, "max": 255, "min": 3, "pattern": "[a-zA-Z0-9_.-]+"}}, ("structure", "KeysAndAttributes", {}, (
             ("Keys", ("list", "", {"required": True, "min": 1, "max": 100}, ("map", "com.amazonaws.dynamodb.v20120810.AttributeValue", {}, ("attribute_value", "AttributeValue", {}, None)))),
             ("AttributesToGet", ("list", "", {"min": 1, "max": 255}, ("string", "", {}, None))),
             ("ConsistentRead", ("boolean", "", {}, None)),
@@ -142,7 +143,7 @@ OPERATIONS: dict[str, Node] = {
     "BatchWriteItem": ("structure", "BatchWriteItemInput", {}, (
         ("ReturnConsumedCapacity", ("string", "", {"enum": ("INDEXES", "TOTAL", "NONE")}, None)),
         ("ReturnItemCollectionMetrics", ("string", "", {"enum": ("SIZE", "NONE")}, None)),
-        ("RequestItems", ("map", "java.util.List<com.amazonaws.dynamodb.v20120810.WriteRequest>", {"required": True, "min": 1, "keys": {"max": 255, "min": 3, "pattern": "[a-zA-Z0-9_.-]+"}, "values": {"max": 25, "min": 1}}, ("list", "", {}, ("structure", "WriteRequest", {}, (
+        ("RequestItems", ("map", "java.util.List<com.amazonaws.dynamodb.v20120810.WriteRequest>", {"required": True, "min": 1, "keys": {"table_arn": True, "max": 255, "min": 3, "pattern": "[a-zA-Z0-9_.-]+"}, "values": {"max": 25, "min": 1}}, ("list", "", {}, ("structure", "WriteRequest", {}, (
             ("DeleteRequest", ("structure", "DeleteRequest", {}, (
                 ("Key", ("map", "com.amazonaws.dynamodb.v20120810.AttributeValue", {"required": True}, ("attribute_value", "AttributeValue", {}, None))),
             ))),
@@ -155,7 +156,7 @@ OPERATIONS: dict[str, Node] = {
         ("TransactItems", ("list", "", {"required": True, "min": 1, "max": 100}, ("structure", "TransactWriteItem", {}, (
             ("ConditionCheck", ("structure", "ConditionCheck", {}, (
                 ("Key", ("map", "com.amazonaws.dynamodb.v20120810.AttributeValue", {"required": True}, ("attribute_value", "AttributeValue", {}, None))),
-                ("TableName", ("string", "", {"required": True, "pattern": "[a-zA-Z0-9_.-]+", "min": 3, "max": 255}, None)),
+                ("TableName", ("string", "", {"table_arn": True, "required": True, "pattern": "[a-zA-Z0-9_.-]+", "min": 3, "max": 255}, None)),
                 ("ConditionExpression", ("string", "", {"required": True}, None)),
                 ("ExpressionAttributeNames", ("map", "java.lang.String", {}, ("string", "", {}, None))),
                 ("ExpressionAttributeValues", ("map", "com.amazonaws.dynamodb.v20120810.AttributeValue", {}, ("attribute_value", "AttributeValue", {}, None))),
@@ -163,7 +164,7 @@ OPERATIONS: dict[str, Node] = {
             ))),
             ("Put", ("structure", "Put", {}, (
                 ("Item", ("map", "com.amazonaws.dynamodb.v20120810.AttributeValue", {"required": True}, ("attribute_value", "AttributeValue", {}, None))),
-                ("TableName", ("string", "", {"required": True, "pattern": "[a-zA-Z0-9_.-]+", "min": 3, "max": 255}, None)),
+                ("TableName", ("string", "", {"table_arn": True, "required": True, "pattern": "[a-zA-Z0-9_.-]+", "min": 3, "max": 255}, None)),
                 ("ConditionExpression", ("string", "", {}, None)),
                 ("ExpressionAttributeNames", ("map", "java.lang.String", {}, ("string", "", {}, None))),
                 ("ExpressionAttributeValues", ("map", "com.amazonaws.dynamodb.v20120810.AttributeValue", {}, ("attribute_value", "AttributeValue", {}, None))),
@@ -171,7 +172,7 @@ OPERATIONS: dict[str, Node] = {
             ))),
             ("Delete", ("structure", "Delete", {}, (
                 ("Key", ("map", "com.amazonaws.dynamodb.v20120810.AttributeValue", {"required": True}, ("attribute_value", "AttributeValue", {}, None))),
-                ("TableName", ("string", "", {"required": True, "pattern": "[a-zA-Z0-9_.-]+", "min": 3, "max": 255}, None)),
+                ("TableName", ("string", "", {"table_arn": True, "required": True, "pattern": "[a-zA-Z0-9_.-]+", "min": 3, "max": 255}, None)),
                 ("ConditionExpression", ("string", "", {}, None)),
                 ("ExpressionAttributeNames", ("map", "java.lang.String", {}, ("string", "", {}, None))),
                 ("ExpressionAttributeValues", ("map", "com.amazonaws.dynamodb.v20120810.AttributeValue", {}, ("attribute_value", "AttributeValue", {}, None))),
@@ -180,7 +181,7 @@ OPERATIONS: dict[str, Node] = {
             ("Update", ("structure", "Update", {}, (
                 ("Key", ("map", "com.amazonaws.dynamodb.v20120810.AttributeValue", {"required": True}, ("attribute_value", "AttributeValue", {}, None))),
                 ("UpdateExpression", ("string", "", {"required": True}, None)),
-                ("TableName", ("string", "", {"required": True, "pattern": "[a-zA-Z0-9_.-]+", "min": 3, "max": 255}, None)),
+                ("TableName", ("string", "", {"table_arn": True, "required": True, "pattern": "[a-zA-Z0-9_.-]+", "min": 3, "max": 255}, None)),
                 ("ConditionExpression", ("string", "", {}, None)),
                 ("ExpressionAttributeNames", ("map", "java.lang.String", {}, ("string", "", {}, None))),
                 ("ExpressionAttributeValues", ("map", "com.amazonaws.dynamodb.v20120810.AttributeValue", {}, ("attribute_value", "AttributeValue", {}, None))),
@@ -195,7 +196,7 @@ OPERATIONS: dict[str, Node] = {
         ("TransactItems", ("list", "", {"required": True, "min": 1, "max": 100}, ("structure", "TransactGetItem", {}, (
             ("Get", ("structure", "Get", {"required": True}, (
                 ("Key", ("map", "com.amazonaws.dynamodb.v20120810.AttributeValue", {"required": True}, ("attribute_value", "AttributeValue", {}, None))),
-                ("TableName", ("string", "", {"required": True, "pattern": "[a-zA-Z0-9_.-]+", "min": 3, "max": 255}, None)),
+                ("TableName", ("string", "", {"table_arn": True, "required": True, "pattern": "[a-zA-Z0-9_.-]+", "min": 3, "max": 255}, None)),
                 ("ProjectionExpression", ("string", "", {}, None)),
                 ("ExpressionAttributeNames", ("map", "java.lang.String", {}, ("string", "", {}, None))),
             ))),
@@ -207,7 +208,7 @@ OPERATIONS: dict[str, Node] = {
             ("AttributeName", ("string", "", {"required": True, "min": 1, "max": 255}, None)),
             ("AttributeType", ("string", "", {"required": True, "enum": ("B", "N", "S")}, None)),
         )))),
-        ("TableName", ("string", "", {"required_param": True, "name_length": (3, 255), "pattern": "[a-zA-Z0-9_.-]+"}, None)),
+        ("TableName", ("string", "", {"table_arn": True, "required_param": True, "name_length": (3, 255), "pattern": "[a-zA-Z0-9_.-]+"}, None)),
         ("BillingMode", ("string", "", {"enum": ("PROVISIONED", "PAY_PER_REQUEST")}, None)),
         ("ProvisionedThroughput", ("structure", "ProvisionedThroughput", {}, (
             ("WriteCapacityUnits", ("long", "", {"required": True, "min": 1}, None)),
@@ -279,14 +280,14 @@ OPERATIONS: dict[str, Node] = {
         ("GlobalTableSettingsReplicationMode", ("string", "", {"enum": ("ENABLED", "DISABLED", "ENABLED_WITH_OVERRIDES")}, None)),
     )),
     "DescribeTable": ("structure", "DescribeTableInput", {}, (
-        ("TableName", ("string", "", {"required_param": True, "name_length": (3, 255), "pattern": "[a-zA-Z0-9_.-]+"}, None)),
+        ("TableName", ("string", "", {"table_arn": True, "required_param": True, "name_length": (3, 255), "pattern": "[a-zA-Z0-9_.-]+"}, None)),
     )),
     "ListTables": ("structure", "ListTablesInput", {}, (
         ("Limit", ("integer", "", {"min": 1, "max": 100}, None)),
         ("ExclusiveStartTableName", ("string", "", {"pattern": "[a-zA-Z0-9_.-]+", "min": 3, "max": 255}, None)),
     )),
     "UpdateTable": ("structure", "UpdateTableInput", {}, (
-        ("TableName", ("string", "", {"required_param": True, "name_length": (3, 255), "pattern": "[a-zA-Z0-9_.-]+"}, None)),
+        ("TableName", ("string", "", {"table_arn": True, "required_param": True, "name_length": (3, 255), "pattern": "[a-zA-Z0-9_.-]+"}, None)),
         ("ProvisionedThroughput", ("structure", "ProvisionedThroughput", {}, (
             ("WriteCapacityUnits", ("long", "", {"required": True, "min": 1}, None)),
             ("ReadCapacityUnits", ("long", "", {"required": True, "min": 1}, None)),
@@ -415,7 +416,7 @@ OPERATIONS: dict[str, Node] = {
         ("GlobalTableSettingsReplicationMode", ("string", "", {"enum": ("ENABLED", "DISABLED", "ENABLED_WITH_OVERRIDES")}, None)),
     )),
     "DeleteTable": ("structure", "DeleteTableInput", {}, (
-        ("TableName", ("string", "", {"required_param": True, "name_length": (3, 255), "pattern": "[a-zA-Z0-9_.-]+"}, None)),
+        ("TableName", ("string", "", {"table_arn": True, "required_param": True, "name_length": (3, 255), "pattern": "[a-zA-Z0-9_.-]+"}, None)),
     )),
     "TagResource": ("structure", "TagResourceInput", {}, (
         ("ResourceArn", ("string", "", {}, None)),
@@ -433,14 +434,14 @@ OPERATIONS: dict[str, Node] = {
         ("NextToken", ("string", "", {}, None)),
     )),
     "UpdateTimeToLive": ("structure", "UpdateTimeToLiveInput", {}, (
-        ("TableName", ("string", "", {"required_param": True, "name_length": (3, 255), "pattern": "[a-zA-Z0-9_.-]+"}, None)),
+        ("TableName", ("string", "", {"table_arn": True, "required_param": True, "name_length": (3, 255), "pattern": "[a-zA-Z0-9_.-]+"}, None)),
         ("TimeToLiveSpecification", ("structure", "TimeToLiveSpecification", {"required": True}, (
             ("Enabled", ("boolean", "", {"required": True}, None)),
             ("AttributeName", ("string", "", {"required": True, "min": 1, "max": 255}, None)),
         ))),
     )),
     "DescribeTimeToLive": ("structure", "DescribeTimeToLiveInput", {}, (
-        ("TableName", ("string", "", {"required_param": True, "name_length": (3, 255), "pattern": "[a-zA-Z0-9_.-]+"}, None)),
+        ("TableName", ("string", "", {"table_arn": True, "required_param": True, "name_length": (3, 255), "pattern": "[a-zA-Z0-9_.-]+"}, None)),
     )),
     "DescribeLimits": ("structure", "DescribeLimitsInput", {}, (
     )),

@@ -15,6 +15,7 @@ from rivulet.core.schema import (
     StreamSpec,
     TableDefinition,
 )
+from rivulet.core.table_arns import table_name_of
 from rivulet.errors import LimitExceededException, ResourceNotFoundException, ValidationException
 
 BillingMode = Literal["PROVISIONED", "PAY_PER_REQUEST"]
@@ -335,7 +336,7 @@ def parse_create_table(body: Mapping[str, Any]) -> TableDefinition:
     raw_sse = body.get("SSESpecification")
     sse = None if raw_sse is None else _sse_spec(raw_sse)
     return TableDefinition(
-        name=body["TableName"],
+        name=table_name_of(body["TableName"]),  # CreateTable takes an ARN too (botocore TableArn)
         key=table_key,
         attribute_definitions=tuple(types.items()),
         local_indexes=tuple(lsis),

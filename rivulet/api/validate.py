@@ -10,6 +10,7 @@ from typing import Any
 
 from rivulet.api.shapes import OPERATIONS, Node
 from rivulet.api.stream_shapes import STREAM_OPERATIONS
+from rivulet.core.table_arns import table_of_arn
 from rivulet.errors import SerializationException, ValidationException
 
 # Cleans one JSON value of a known shape (drops nulls, coerces numbers) or raises
@@ -255,10 +256,13 @@ def _predicate(kind: str, key: str, arg: Any) -> tuple[Callable[[Any], bool], st
 
 def _every(kind: str, spec: dict[str, Any]) -> tuple[Callable[[Any], bool], list[str]]:
     """Map key/value constraints: one combined test, and every constraint's text."""
-    tests = [_predicate(kind, key, arg) for key, arg in spec.items()]
+    arn_ok = spec.get("table_arn", False)
+    tests = [_predicate(kind, key, arg) for key, arg in spec.items() if key != "table_arn"]
 
     def passes(v: Any) -> bool:
         # A null map value fails its length constraints.
+        if arn_ok and table_of_arn(v) is not None:
+            return True
         return v is not None and all(test(v) for test, _ in tests)
 
     return passes, [message for _, message in tests]
@@ -268,10 +272,11 @@ def _compile_constraints(node: Node) -> ConstraintCheck | None:
     """None when neither the node nor anything below it has a constraint."""
     kind, _, constraints, children = node
     required = bool(constraints.get("required"))
+    arn_ok = bool(constraints.get("table_arn"))
     # (per, passes, message): per is "" (the value), "keys" or "values" (one failure per entry).
     tests: list[tuple[str, Callable[[Any], bool], str]] = []
     for key, arg in constraints.items():
-        if key in ("required", "required_param", "name_length"):
+        if key in ("table_arn", "required", "required_param", "name_length"):
             continue
         if key in ("keys", "values"):
             passes, texts = _every("string" if key == "keys" else children[0], arg)
@@ -288,6 +293,8 @@ def _compile_constraints(node: Node) -> ConstraintCheck | None:
         if value is None:
             if required and len(errors) < MAX_ERRORS:
                 errors.append(_failure(None, path, NOT_NULL))
+            return
+        if arn_ok and table_of_arn(value) is not None:
             return
         for per, passes, message in tests:
             if len(errors) >= MAX_ERRORS:
@@ -405,7 +412,11 @@ def validate_request(operation: str, body: dict[str, Any]) -> dict[str, Any]:
                 raise ValidationException(
                     f"The parameter '{name}' is required but was not present in the request"
                 )
-        elif name_length is not None and not name_length[0] <= _length(value) <= name_length[1]:
+        elif (
+            name_length is not None
+            and not name_length[0] <= _length(value) <= name_length[1]
+            and table_of_arn(value) is None
+        ):
             low, high = name_length
             raise ValidationException(
                 f"{name} must be at least {low} characters long and at most {high} characters long"

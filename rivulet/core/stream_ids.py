@@ -6,13 +6,15 @@ import os
 import re
 from datetime import UTC, datetime
 
+from rivulet.core.table_arns import TABLE_ARN_PREFIX, TABLE_NAME
+
 # Sequence numbers are a per-stream counter n >= 1 sent as 10**20 + n: 21 digits, fixed width,
 # so string order and integer order agree (botocore rejects numbers shorter than 21 digits).
 SEQ_BASE = 10**20
 
 # Matches every ARN we emit and what the Kinesis adapter accepts (streams-api.md section 0).
 STREAM_ARN = re.compile(
-    r"^arn:aws[a-zA-Z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/(?P<table>[a-zA-Z0-9_.-]{3,255})"
+    f"^{TABLE_ARN_PREFIX}(?P<table>{TABLE_NAME})"
     r"/stream/(?P<label>[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3})$"
 )
 

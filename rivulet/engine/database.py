@@ -11,6 +11,7 @@ import orjson
 
 from rivulet.core.clock import Clock
 from rivulet.core.schema import IndexSchema, TableDefinition
+from rivulet.core.table_arns import table_name_of
 from rivulet.core.types import Item
 from rivulet.engine.catalog import (
     IndexRuntime,
@@ -43,14 +44,6 @@ T = TypeVar("T")
 # A ClientRequestToken is valid for 10 minutes after the request that used it completed.
 TOKEN_TTL_MS = 600_000
 TOKEN_MISMATCH = "The request uses the same client token as a previous, but non-identical request."
-
-
-def table_name_of(name_or_arn: str) -> str:
-    """DynamoDB accepts a table ARN wherever a TableName goes."""
-    if name_or_arn.startswith("arn:"):
-        _, _, rest = name_or_arn.partition(":table/")
-        return rest.split("/", 1)[0]
-    return name_or_arn
 
 
 class Database:
