@@ -37,6 +37,11 @@ from rivulet.expr.nodes import (
 )
 
 COMPARATORS = frozenset(("=", "<>", "<", "<=", ">", ">="))
+# DynamoDB's expression limits: an expression string of at most 4 KB (UTF-8 bytes), document
+# paths at most 32 levels deep, at most 100 operands after IN.
+MAX_EXPRESSION_BYTES = 4096
+MAX_PATH_DEPTH = 32
+MAX_IN_OPERANDS = 100
 _T = TypeVar("_T")
 _CONDITION_KEYWORDS = frozenset(("between", "in", "and", "or", "not"))
 _UPDATE_KEYWORDS = frozenset(("set", "remove", "add", "delete"))
@@ -80,6 +85,14 @@ class _Parser:
     keywords: frozenset[str] = frozenset()
 
     def __init__(self, text: str) -> None:
+        if not text:
+            raise ExpressionError("The expression can not be empty;")
+        size = len(text.encode())
+        if size > MAX_EXPRESSION_BYTES:
+            raise ExpressionError(
+                "Expression size has exceeded the maximum allowed size; "
+                f"expression size: {size}"
+            )
         self.text = text
         self.tokens = tokenize(text)
         self.pos = 0
@@ -138,8 +151,8 @@ class _Parser:
         except _NoMatch:
             pass
         except RecursionError:
-            # Absurdly deep nesting (far beyond DynamoDB's 4 KB expressions): reject it where
-            # the parser gave up instead of crashing.
+            # Parentheses nested deeper than Python's recursion limit (4 KB allows ~2,000):
+            # reject them where the parser gave up instead of crashing.
             self.furthest = self.pos
         raise ExpressionError(syntax_error_text(self.text, self.tokens, self.furthest))
 
@@ -164,7 +177,13 @@ class _Parser:
             elif self.accept("."):
                 elements.append(self.identifier())
             else:
-                return Path(tuple(elements))
+                break
+        if len(elements) > MAX_PATH_DEPTH:
+            raise ExpressionError(
+                "The document path has too many nesting levels; "
+                f"nesting levels: {len(elements)}"
+            )
+        return Path(tuple(elements))
 
     def value_ref(self) -> ValueRef:
         token = self.expect(":")
@@ -244,6 +263,11 @@ class _ConditionParser(_Parser):
             while self.accept(","):
                 options.append(self.operand()[0])
             self.expect(")")
+            if len(options) > MAX_IN_OPERANDS:
+                raise ExpressionError(
+                    "The IN operator is provided with too many number of operands; "
+                    f"number of operands: {len(options)}"
+                )
             return In(subject, tuple(options))
         if isinstance(subject, Func) and not wrapped:
             return subject
@@ -354,8 +378,6 @@ class _ProjectionParser(_Parser):
 
 @lru_cache(maxsize=4096)
 def parse_condition(text: str) -> ParsedCondition:
-    if not text:
-        raise ExpressionError("The expression can not be empty;")
     parser = _ConditionParser(text)
     root, _ = parser.run(parser.or_expr)
     checks = ConditionChecks()
@@ -372,8 +394,6 @@ def parse_condition(text: str) -> ParsedCondition:
 
 @lru_cache(maxsize=4096)
 def parse_update(text: str) -> ParsedUpdate:
-    if not text:
-        raise ExpressionError("The expression can not be empty;")
     parser = _UpdateParser(text)
     sections = parser.run(parser.update)
     reserved = unknown = repeated = None
@@ -396,8 +416,6 @@ def parse_update(text: str) -> ParsedUpdate:
 
 @lru_cache(maxsize=4096)
 def parse_projection(text: str) -> ParsedProjection:
-    if not text:
-        raise ExpressionError("The expression can not be empty;")
     parser = _ProjectionParser(text)
     paths = parser.run(parser.projection)
     reserved = None

@@ -133,7 +133,6 @@ def test_control_plane_takes_the_table_arn(ddb: Any, table_name: str) -> None:
         BillingMode="PAY_PER_REQUEST",
     )["TableDescription"]
     assert (created["TableName"], created["TableArn"]) == (table_name, arn)
-    assert table_name in ddb.list_tables()["TableNames"]
     assert ddb.describe_table(TableName=arn)["Table"]["TableName"] == table_name
     ddb.update_time_to_live(
         TableName=arn, TimeToLiveSpecification={"Enabled": True, "AttributeName": "exp"}
@@ -156,7 +155,10 @@ def test_control_plane_takes_the_table_arn(ddb: Any, table_name: str) -> None:
     )
     assert error_of(call) == ("ResourceInUseException", f"Table already exists: {table_name}")
     assert ddb.delete_table(TableName=arn)["TableDescription"]["TableStatus"] == "DELETING"
-    assert table_name not in ddb.list_tables()["TableNames"]
+    assert error_of(lambda: ddb.describe_table(TableName=table_name)) == (
+        "ResourceNotFoundException",
+        f"Requested resource not found: Table: {table_name} not found",
+    )
 
 
 def test_arn_of_a_missing_table_is_not_found(ddb: Any, table_name: str) -> None:

@@ -203,6 +203,30 @@ def test_parser_projection_paths() -> None:
     assert syntax(parse_projection, "a,") == 'Syntax error; token: "<EOF>", near: ","'
 
 
+def test_parser_limits() -> None:
+    # DynamoDB's limits: 4 KB of UTF-8 per expression (checked before the syntax), 32 levels per
+    # document path, 100 operands after IN.
+    assert syntax(parse_condition, "a = :v" + " " * 4091) == (
+        "Expression size has exceeded the maximum allowed size; expression size: 4097"
+    )
+    assert syntax(parse_update, "SET = " + "é" * 2046) == (
+        "Expression size has exceeded the maximum allowed size; expression size: 4098"
+    )
+    assert len(parse_projection("a" + "[0]" * 31).paths[0].elements) == 32
+    assert syntax(parse_projection, "a" + "[0]" * 32) == (
+        "The document path has too many nesting levels; nesting levels: 33"
+    )
+    assert syntax(parse_condition, "(" + ".".join("m" * 20) + ")." + ".".join("m" * 13)) == (
+        "The document path has too many nesting levels; nesting levels: 33"
+    )
+    options = ", ".join(f":v{i}" for i in range(100))
+    root = parse_condition(f"a IN ({options})").root
+    assert isinstance(root, In) and len(root.options) == 100
+    assert syntax(parse_condition, f"a IN ({options}, :w)") == (
+        "The IN operator is provided with too many number of operands; number of operands: 101"
+    )
+
+
 def test_parser_caches_by_text() -> None:
     assert parse_condition("attribute_not_exists(id)") is parse_condition(
         "attribute_not_exists(id)"
@@ -210,8 +234,12 @@ def test_parser_caches_by_text() -> None:
 
 
 def test_parser_long_chains_and_deep_nesting() -> None:
-    chain = " AND ".join(f"a{i} = :v" for i in range(3000))
+    # As long as DynamoDB's 4 KB allow: AND chains stay flat, and parentheses nested deeper
+    # than Python's recursion limit are a syntax error, not a crash.
+    chain = " AND ".join(f"a{i} = :v" for i in range(300))
+    assert len(chain) <= 4096
     root = parse_condition(chain).root
-    assert isinstance(root, And) and len(root.operands) == 3000
-    deep = "(" * 5000 + "a = :v" + ")" * 5000
+    assert isinstance(root, And) and len(root.operands) == 300
+    deep = "(" * 2045 + "a = :v" + ")" * 2045
+    assert len(deep) == 4096
     assert syntax(parse_condition, deep) == 'Syntax error; token: "(", near: "((("'
