@@ -21,6 +21,7 @@ from rivulet.engine.catalog import (
     sync_definition_indexes,
 )
 from rivulet.engine.streams import StreamConfig, StreamManager
+from rivulet.engine.undo import restore_point
 from rivulet.engine.writes import (
     ChangeCapture,
     ClientToken,
@@ -123,6 +124,7 @@ class Database:
                 self.streams.enable(txn, t, definition.stream.view_type)
                 txn.update_table(t.table_id, dump_table(t))
             self.tables[definition.name] = t
+            txn.on_rollback(lambda: self.tables.pop(definition.name, None))
             return t
 
         return await self.run(job)
@@ -141,6 +143,12 @@ class Database:
             txn.drop_table(t.table_id, self.clock.now())
             t.dropped = True
             del self.tables[t.name]
+
+            def undo() -> None:
+                t.dropped = False
+                self.tables[t.name] = t
+
+            txn.on_rollback(undo)
             return t
 
         return await self.run(job, long=True)
@@ -159,6 +167,7 @@ class Database:
                 raise ResourceNotFoundException(
                     f"Requested resource not found: Table: {t.name} not found"
                 )
+            txn.on_rollback(restore_point(t))
             change(txn, t)
             txn.update_table(t.table_id, dump_table(t))
             return t

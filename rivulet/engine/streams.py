@@ -25,6 +25,7 @@ from rivulet.core.stream_ids import shard_id, stream_label, wire_seq
 from rivulet.core.stream_records import build_record
 from rivulet.core.types import Item
 from rivulet.engine.catalog import TableRuntime
+from rivulet.engine.undo import restore_point
 from rivulet.storage.base import RecordRow, Storage, WriteTxn
 
 log = logging.getLogger("rivulet.streams")
@@ -203,6 +204,24 @@ class StreamManager:
     def _now_ms(self) -> int:
         return int(self.clock.now() * 1000)
 
+    def _restore_point(self, stream: Stream) -> Callable[[], None]:
+        """Undo for a job that changes `stream`: its fields, its shards' fields, and its place
+        in the manager's maps. Records appended meanwhile need none: a counter that moved on
+        only leaves a gap, and sequence numbers need not be contiguous."""
+        parts = [restore_point(stream), *(restore_point(shard) for shard in stream.shards)]
+        active = self.active.get(stream.table_id) is stream
+        registered = self.streams.get(stream.stream_id) is stream
+
+        def restore() -> None:
+            for part in parts:
+                part()
+            if active:
+                self.active[stream.table_id] = stream
+            if registered:
+                self._register(stream)
+
+        return restore
+
     # Lifecycle (write jobs) --------------------------------------------------------------------
     def enable(self, txn: WriteTxn, table: TableRuntime, view_type: str) -> Stream:
         """A new stream with fresh ARN and label, open shards, ENABLED at once."""
@@ -231,6 +250,19 @@ class StreamManager:
         stream.open = [
             self._new_shard(txn, stream, bucket, None) for bucket in range(self.config.shards)
         ]
+        previous = self.active.get(table.table_id)
+        restore_extra = restore_point(table, "extra")
+
+        def undo() -> None:
+            self.streams.pop(stream_id, None)
+            self.by_label.pop((table.name, label), None)
+            if previous is None:
+                self.active.pop(table.table_id, None)
+            else:
+                self.active[table.table_id] = previous
+            restore_extra()
+
+        txn.on_rollback(undo)
         self._register(stream)
         self.active[table.table_id] = stream
         self._new_stream = True
@@ -239,9 +271,11 @@ class StreamManager:
 
     def disable(self, txn: WriteTxn, table: TableRuntime) -> None:
         """Close every open shard; the stream stays readable as DISABLED for the retention."""
-        stream = self.active.pop(table.table_id, None)
+        stream = self.active.get(table.table_id)
         if stream is None:
             return
+        txn.on_rollback(self._restore_point(stream))
+        del self.active[table.table_id]
         now = self.clock.now()
         for shard in stream.open:
             self._close(txn, shard, now)
@@ -275,6 +309,7 @@ class StreamManager:
         """Close each open shard and open one child per shard (same hash bucket)."""
         if stream.disabled_at is not None:
             return
+        txn.on_rollback(self._restore_point(stream))
         now = self.clock.now()
         children = []
         for shard in stream.open:
@@ -389,6 +424,7 @@ class StreamManager:
         cutoff_ms = int(cutoff * 1000)
         more = False
         for stream in list(self.streams.values()):
+            txn.on_rollback(self._restore_point(stream))
             if stream.disabled_at is not None and stream.disabled_at < cutoff:
                 txn.delete_stream(stream.stream_id, [s.key for s in stream.shards])
                 del self.streams[stream.stream_id]

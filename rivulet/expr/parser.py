@@ -90,8 +90,7 @@ class _Parser:
         size = len(text.encode())
         if size > MAX_EXPRESSION_BYTES:
             raise ExpressionError(
-                "Expression size has exceeded the maximum allowed size; "
-                f"expression size: {size}"
+                f"Expression size has exceeded the maximum allowed size; expression size: {size}"
             )
         self.text = text
         self.tokens = tokenize(text)
@@ -180,8 +179,7 @@ class _Parser:
                 break
         if len(elements) > MAX_PATH_DEPTH:
             raise ExpressionError(
-                "The document path has too many nesting levels; "
-                f"nesting levels: {len(elements)}"
+                f"The document path has too many nesting levels; nesting levels: {len(elements)}"
             )
         return Path(tuple(elements))
 

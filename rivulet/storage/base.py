@@ -12,6 +12,10 @@ Contract (every backend passes the same suite in tests/storage):
   sees that write.
 - Storage raises only `StorageError` (and whatever a job itself raises); driver exceptions never
   escape upward.
+- A job that changes in-memory state beside storage (the catalog, stream shards) registers how
+  to undo it with `txn.on_rollback`. The undo runs, newest first, when the job's changes are
+  rolled back: the job raises, or its group's COMMIT fails (a full disk). A failed COMMIT rolls
+  back jobs that already returned, so their in-memory effects must go too.
 
 Streams (design.md, "Streams"):
 - A stream record is appended by the same job that changes the item, so both commit together or
@@ -129,6 +133,9 @@ class LeaseRow:
 
 class WriteTxn(Protocol):
     """Operations available to a job inside a write transaction."""
+
+    def on_rollback(self, undo: Callable[[], object]) -> None:
+        """Call `undo` if this job's changes are rolled back (see the contract above)."""
 
     # Items -----------------------------------------------------------------------------------
     def get_item(self, table_id: int, hash: int, pk: bytes, sk: bytes) -> bytes | None:

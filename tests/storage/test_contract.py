@@ -126,6 +126,38 @@ def test_contract_failing_job_rolls_back_only_its_own_changes(storage: Storage) 
     assert [read(storage, n) for n in (1, 2, 3)] == ["before", None, "after"]
 
 
+def test_contract_undos_run_newest_first_for_exactly_the_rolled_back_job(
+    storage: Storage,
+) -> None:
+    undone: list[str] = []
+
+    def job(name: str, fail: bool) -> Callable[[WriteTxn], str]:
+        def run_job(txn: WriteTxn) -> str:
+            txn.on_rollback(lambda: undone.append(f"{name}.1"))
+            txn.on_rollback(lambda: undone.append(f"{name}.2"))
+            if fail:
+                raise Boom(name)
+            return name
+
+        return run_job
+
+    async def scenario() -> list[Any]:
+        async with writer_held(storage) as loop:
+            futures = [
+                storage.submit(job("a", False), loop),
+                storage.submit(job("b", True), loop),
+                storage.submit(job("c", False), loop),
+            ]
+        return await asyncio.gather(*futures, return_exceptions=True)
+
+    a, b, c = run(scenario())
+    assert (a, type(b), c) == ("a", Boom, "c")
+    # The committed jobs' undos are forgotten: a later failure does not run them.
+    with pytest.raises(Boom):
+        storage.run_sync(job("d", True))
+    assert undone == ["b.2", "b.1", "d.2", "d.1"]
+
+
 def test_contract_jobs_run_in_submission_order_and_see_earlier_jobs(storage: Storage) -> None:
     def increment(txn: WriteTxn) -> int:
         raw = txn.get_item(TABLE, *key(0))

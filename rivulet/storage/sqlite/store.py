@@ -42,10 +42,15 @@ DURABILITY = ("full", "normal")
 class SqliteTxn:
     """WriteTxn over the writer's connection; every method runs inside the open transaction."""
 
-    __slots__ = ("_conn",)
+    __slots__ = ("_conn", "undo")
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
+        # In-memory undos of the open transaction's jobs, oldest first (run by the Writer).
+        self.undo: list[Callable[[], object]] = []
+
+    def on_rollback(self, undo: Callable[[], object]) -> None:
+        self.undo.append(undo)
 
     def get_item(self, table_id: int, hash: int, pk: bytes, sk: bytes) -> bytes | None:
         row = self._conn.execute(q.GET_ITEM, (table_id, hash, pk, sk)).fetchone()

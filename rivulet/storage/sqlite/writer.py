@@ -23,7 +23,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, Protocol
 
 from rivulet.storage.base import StorageError
 
@@ -35,6 +35,13 @@ MAX_GROUP = 256
 _STOP = object()
 
 Outcomes = list[tuple["Job", Any, BaseException | None]]
+
+
+class Transaction(Protocol):
+    """What the writer needs of the transaction object its jobs receive: the undo log that
+    `WriteTxn.on_rollback` fills."""
+
+    undo: list[Callable[[], object]]
 
 
 class Job:
@@ -89,7 +96,7 @@ class Writer:
     def __init__(
         self,
         connect: Callable[[], sqlite3.Connection],
-        make_txn: Callable[[sqlite3.Connection], Any],
+        make_txn: Callable[[sqlite3.Connection], Transaction],
         listeners: list[Callable[[], None]],
         sync: Callable[[], None] | None = None,
     ) -> None:
@@ -99,7 +106,7 @@ class Writer:
         self._make_txn = make_txn
         self._listeners = listeners
         self._conn: sqlite3.Connection | None = None
-        self._txn: Any = None
+        self._txn: Transaction | None = None
         self._lock = threading.Lock()  # the transaction; released by the commit thread
         # Guards the queue of jobs and the flags below (submit may come from any thread).
         self._state = threading.Lock()
@@ -220,15 +227,18 @@ class Writer:
 
     def _run_jobs(self, group: list[Job]) -> Outcomes:
         conn, txn = self._live(), self._txn
+        assert txn is not None
         outcomes: Outcomes = []
         conn.execute("BEGIN IMMEDIATE")
         for job in group:
             conn.execute("SAVEPOINT job")
+            mark = len(txn.undo)
             try:
                 result = job.fn(txn)
             except BaseException as exc:
                 conn.execute("ROLLBACK TO job")
                 conn.execute("RELEASE job")
+                _undo(txn.undo, mark)
                 if isinstance(exc, sqlite3.Error):
                     log.exception("storage error in write job")
                     exc = StorageError(str(exc))
@@ -246,13 +256,18 @@ class Writer:
             log.exception("group commit failed; %d jobs rolled back", len(outcomes))
             self._rollback()
             return _failed(outcomes, StorageError(str(exc))), False
+        assert self._txn is not None
+        self._txn.undo.clear()
         return outcomes, True
 
     def _rollback(self) -> None:
+        """Roll the open transaction back, with the in-memory changes of all its jobs."""
         conn = self._conn
         if conn is not None and conn.in_transaction:
             with contextlib.suppress(sqlite3.Error):
                 conn.execute("ROLLBACK")
+        if self._txn is not None:
+            _undo(self._txn.undo, 0)
 
     def _notify(self) -> None:
         for listener in self._listeners:
@@ -376,6 +391,16 @@ class Writer:
                 conn.close()
             except sqlite3.Error:
                 log.exception("closing the write connection failed")
+
+
+def _undo(undos: list[Callable[[], object]], mark: int) -> None:
+    """Run the undos registered since `mark`, newest first, and forget them."""
+    while len(undos) > mark:
+        undo = undos.pop()
+        try:
+            undo()
+        except Exception:
+            log.exception("undoing a rolled-back job's in-memory change failed")
 
 
 def _failed(outcomes: Outcomes, err: BaseException) -> Outcomes:
