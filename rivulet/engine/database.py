@@ -47,6 +47,10 @@ TOKEN_TTL_MS = 600_000
 TOKEN_MISMATCH = "The request uses the same client token as a previous, but non-identical request."
 
 
+# Set once every live table's figures (ItemCount, sizes) are kept in storage.
+STATS_COUNTED = "stats_counted"
+
+
 class Database:
     """Holds storage, the in-memory catalog and the change capture hook.
 
@@ -71,6 +75,16 @@ class Database:
         self.storage.open()
         for row in self.storage.reader().live_tables():
             self.tables[row.name] = load_table(row.table_id, row.created_at, row.definition)
+        if self.storage.get_meta(STATS_COUNTED) is None:
+            # Data written before the figures were kept (Rivulet 0.1): count it once.
+            self.storage.run_sync(self._count_stats)
+
+    def _count_stats(self, txn: WriteTxn) -> None:
+        for t in self.tables.values():
+            txn.recount_stats(t.table_id, 0)
+            for idx in t.indexes:
+                txn.recount_stats(t.table_id, idx.index_id)
+        txn.set_meta(STATS_COUNTED, True)
 
     def close(self) -> None:
         self.storage.close()
@@ -182,6 +196,7 @@ class Database:
             entry = idx.entry_key(orjson.loads(stored.item))
             if entry is not None:
                 txn.put_index_entry(idx.index_id, *entry, stored.hash, stored.pk, stored.sk)
+        txn.recount_stats(t.table_id, idx.index_id)
         t.indexes = [*t.indexes, idx]
         sync_definition_indexes(t)
 
@@ -190,7 +205,7 @@ class Database:
         idx = t.index(name)
         if idx is None:
             return
-        txn.delete_index_data(idx.index_id)
+        txn.delete_index_data(t.table_id, idx.index_id)
         t.indexes = [i for i in t.indexes if i is not idx]
         sync_definition_indexes(t)
 

@@ -75,10 +75,13 @@ class ChangeCapture(Protocol):
     ) -> None: ...
 
 
-def read_old(txn: WriteTxn, m: Mutation) -> tuple[tuple[int, bytes, bytes], Item | None]:
+def read_old(txn: WriteTxn, m: Mutation) -> tuple[tuple[int, bytes, bytes], Item | None, int]:
+    """The storage key, the stored item and its size (0 when there is none)."""
     skey = m.table.storage_key(m.key)
-    raw = txn.get_item(m.table.table_id, *skey)
-    return skey, (None if raw is None else orjson.loads(raw))
+    stored = txn.get_item(m.table.table_id, *skey)
+    if stored is None:
+        return skey, None, 0
+    return skey, orjson.loads(stored[0]), stored[1]
 
 
 def evaluate(m: Mutation, old: Item | None) -> Outcome:
@@ -94,9 +97,15 @@ def evaluate(m: Mutation, old: Item | None) -> Outcome:
 
 
 def store_change(
-    txn: WriteTxn, m: Mutation, skey: tuple[int, bytes, bytes], out: Outcome, capture: ChangeCapture
+    txn: WriteTxn,
+    m: Mutation,
+    skey: tuple[int, bytes, bytes],
+    out: Outcome,
+    old_size: int,
+    capture: ChangeCapture,
 ) -> None:
-    """Write the item, maintain its index entries and hand the change to the stream capture."""
+    """Write the item, maintain its index entries and figures, and hand the change to the
+    stream capture."""
     table, old, new = m.table, out.old, out.new
     tid = table.table_id
     new_size = 0
@@ -105,9 +114,19 @@ def store_change(
     else:
         new_size = item_size(new) if m.new_size is None else m.new_size
         txn.put_item(tid, *skey, orjson.dumps(new), new_size, table.expiry_of(new))
+    txn.add_stats(tid, 0, (new is not None) - (old is not None), new_size - old_size)
     for idx in table.indexes:
         before = None if old is None else idx.entry_key(old)
         after = None if new is None else idx.entry_key(new)
+        if before is None and after is None:
+            continue
+        # An index's figures count its entries and the bytes of the items they stand for.
+        txn.add_stats(
+            tid,
+            idx.index_id,
+            (after is not None) - (before is not None),
+            (0 if after is None else new_size) - (0 if before is None else old_size),
+        )
         if before == after:
             continue
         if before is not None:
@@ -119,12 +138,12 @@ def store_change(
 
 def write_one(txn: WriteTxn, m: Mutation, capture: ChangeCapture) -> Outcome:
     """A single conditional write (PutItem, UpdateItem, DeleteItem, a TTL delete)."""
-    skey, old = read_old(txn, m)
+    skey, old, old_size = read_old(txn, m)
     out = evaluate(m, old)
     if out.error is not None:
         raise out.error
     if out.changed:
-        store_change(txn, m, skey, out, capture)
+        store_change(txn, m, skey, out, old_size, capture)
     return out
 
 
@@ -142,12 +161,12 @@ def write_all_or_nothing(
     nothing and return the outcomes so the caller can build CancellationReasons."""
     staged = []
     for m in mutations:
-        skey, old = read_old(txn, m)
-        staged.append((m, skey, evaluate(m, old)))
-    outcomes = [out for _, _, out in staged]
+        skey, old, old_size = read_old(txn, m)
+        staged.append((m, skey, evaluate(m, old), old_size))
+    outcomes = [out for _, _, out, _ in staged]
     if any(out.failed for out in outcomes):
         return outcomes
-    for m, skey, out in staged:
+    for m, skey, out, old_size in staged:
         if out.changed:
-            store_change(txn, m, skey, out, capture)
+            store_change(txn, m, skey, out, old_size, capture)
     return outcomes

@@ -138,8 +138,9 @@ class WriteTxn(Protocol):
         """Call `undo` if this job's changes are rolled back (see the contract above)."""
 
     # Items -----------------------------------------------------------------------------------
-    def get_item(self, table_id: int, hash: int, pk: bytes, sk: bytes) -> bytes | None:
-        """The stored item bytes, or None. Sees earlier writes of the same transaction."""
+    def get_item(self, table_id: int, hash: int, pk: bytes, sk: bytes) -> tuple[bytes, int] | None:
+        """(item bytes, size) of the stored item, or None. Sees earlier writes of the same
+        transaction."""
 
     def put_item(
         self,
@@ -175,10 +176,20 @@ class WriteTxn(Protocol):
         """Set the TTL expiry (epoch seconds) of an existing item."""
 
     def delete_table_data(self, table_id: int, index_ids: Sequence[int]) -> None:
-        """Drop every item and index entry of a table."""
+        """Drop every item and index entry of a table, and their figures."""
 
-    def delete_index_data(self, index_id: int) -> None:
-        """Drop every entry of one index."""
+    def delete_index_data(self, table_id: int, index_id: int) -> None:
+        """Drop every entry of one index, and its figures."""
+
+    # Figures (ItemCount and size) ------------------------------------------------------------
+    # Kept by the jobs that change items, so reading them costs nothing: `add_stats` for every
+    # change, `recount_stats` after a backfill or for data written before the figures existed.
+    def add_stats(self, table_id: int, index_id: int, count: int, size: int) -> None:
+        """Add to the figures of a table (index_id 0) or of one of its indexes; they change with
+        the transaction (a rolled-back job's additions are dropped)."""
+
+    def recount_stats(self, table_id: int, index_id: int) -> None:
+        """Set the figures of a table (index_id 0) or index by counting what is stored now."""
 
     # Catalog ---------------------------------------------------------------------------------
     def insert_table(self, name: str, definition: bytes, created_at: float) -> int:
@@ -335,10 +346,10 @@ class Reader(Protocol):
         """Index entries with hash in range, in entry order, strictly after `after`, with their base items."""
 
     def table_stats(self, table_id: int) -> tuple[int, int]:
-        """(item count, total item bytes)."""
+        """(item count, total item bytes), as committed; without counting."""
 
     def index_stats(self, table_id: int, index_id: int) -> tuple[int, int]:
-        """(entry count, total bytes of the base items indexed)."""
+        """(entry count, total bytes of the base items indexed), as committed; without counting."""
 
     def expired_items(self, table_id: int, now: int, oldest: int, limit: int) -> list[StoredItem]:
         """Items whose expiry is in [oldest, now), oldest first."""

@@ -12,6 +12,8 @@ import pytest
 from conftest import RunningServer, start_server
 from streams.stream_helpers import load_item, stop_under_load, update_load_item
 
+from rivulet.core.sizes import item_size
+
 TABLE = "crash-load"
 INDEX = "by-owner"
 WRITERS = 4
@@ -159,6 +161,12 @@ def verify(client: Any, writers: list[Writer]) -> dict[str, dict[str, Any]]:
         via_index = query_owner(client, w.owner)
         assert [i["pk"]["S"] for i in via_index] == mine
         assert via_index == [stored[k] for k in mine]
+    # The figures commit with the writes: exact after the crash, for the table and its GSI.
+    table = client.describe_table(TableName=TABLE)["Table"]
+    size = sum(item_size(item) for item in stored.values())
+    assert (table["ItemCount"], table["TableSizeBytes"]) == (len(stored), size)
+    (index,) = table["GlobalSecondaryIndexes"]
+    assert (index["ItemCount"], index["IndexSizeBytes"]) == (len(stored), size)
     return stored
 
 

@@ -158,10 +158,74 @@ def test_contract_undos_run_newest_first_for_exactly_the_rolled_back_job(
     assert undone == ["b.2", "b.1", "d.2", "d.1"]
 
 
+def figures(storage: Storage, index_id: int = 0) -> tuple[int, int]:
+    reader = storage.reader()
+    return reader.index_stats(TABLE, index_id) if index_id else reader.table_stats(TABLE)
+
+
+def test_contract_figures_add_up_and_a_failed_job_adds_nothing(
+    backend: Callable[[Path], Storage], tmp_path: Path
+) -> None:
+    def add(count: int, size: int, fail: bool = False) -> Callable[[WriteTxn], None]:
+        def job(txn: WriteTxn) -> None:
+            txn.add_stats(TABLE, 0, count, size)
+            txn.add_stats(TABLE, 7, count, size * 2)
+            if fail:
+                raise Boom("dropped")
+
+        return job
+
+    with opened(backend, tmp_path / "data") as storage:
+        assert figures(storage) == (0, 0)  # nothing written yet
+
+        async def scenario() -> list[Any]:
+            async with writer_held(storage) as loop:
+                futures = [
+                    storage.submit(add(1, 100), loop),
+                    storage.submit(add(5, 500, fail=True), loop),
+                    storage.submit(add(1, 10), loop),
+                ]
+            return await asyncio.gather(*futures, return_exceptions=True)
+
+        assert [type(r) for r in run(scenario())] == [type(None), Boom, type(None)]
+        assert (figures(storage), figures(storage, 7)) == ((2, 110), (2, 220))
+        storage.run_sync(add(-1, -100))
+        with pytest.raises(Boom):
+            storage.run_sync(add(9, 9, fail=True))
+        assert (figures(storage), figures(storage, 7)) == ((1, 10), (1, 20))
+    with opened(backend, tmp_path / "data") as storage:
+        assert (figures(storage), figures(storage, 7)) == ((1, 10), (1, 20))
+
+
+def test_contract_recount_and_drop_replace_what_came_before_them(storage: Storage) -> None:
+    storage.run_sync(put(1, "a" * 10))
+    stored_size = storage.run_sync(lambda txn: txn.get_item(TABLE, *key(1)))[1]
+    storage.run_sync(lambda txn: txn.add_stats(TABLE, 0, 40, 4000))  # figures gone wrong
+
+    async def scenario() -> None:
+        # In one group: an addition, the recount (of what is stored: one item), an addition
+        # after it; then an index's figures, dropped with its data.
+        async with writer_held(storage) as loop:
+            futures = [
+                storage.submit(lambda txn: txn.add_stats(TABLE, 0, 1, 1), loop),
+                storage.submit(lambda txn: txn.recount_stats(TABLE, 0), loop),
+                storage.submit(lambda txn: txn.add_stats(TABLE, 0, 1, 50), loop),
+                storage.submit(lambda txn: txn.add_stats(TABLE, 3, 2, 20), loop),
+                storage.submit(lambda txn: txn.delete_index_data(TABLE, 3), loop),
+            ]
+        await asyncio.gather(*futures)
+
+    run(scenario())
+    assert figures(storage) == (2, stored_size + 50)
+    assert figures(storage, 3) == (0, 0)
+    storage.run_sync(lambda txn: txn.delete_table_data(TABLE, []))
+    assert figures(storage) == (0, 0)
+
+
 def test_contract_jobs_run_in_submission_order_and_see_earlier_jobs(storage: Storage) -> None:
     def increment(txn: WriteTxn) -> int:
-        raw = txn.get_item(TABLE, *key(0))
-        seen = 0 if raw is None else int(orjson.loads(raw)["v"])
+        stored = txn.get_item(TABLE, *key(0))
+        seen = 0 if stored is None else int(orjson.loads(stored[0])["v"])
         put(0, seen + 1)(txn)
         return seen
 

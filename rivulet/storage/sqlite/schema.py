@@ -118,9 +118,19 @@ CREATE TABLE IF NOT EXISTS client_tokens (
     completed_ms INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS client_tokens_age ON client_tokens(completed_ms);
+-- ItemCount and size of every table (index_id 0) and index, kept by the write jobs, so that
+-- DescribeTable never counts a whole table.
+CREATE TABLE IF NOT EXISTS stats (
+    table_id INTEGER NOT NULL,
+    index_id INTEGER NOT NULL,
+    count    INTEGER NOT NULL,
+    size     INTEGER NOT NULL,
+    PRIMARY KEY (table_id, index_id)
+) WITHOUT ROWID;
 """
 
 GET_ITEM = "SELECT item FROM items WHERE table_id=? AND hash=? AND pk=? AND sk=?"
+GET_ITEM_SIZED = "SELECT item, size FROM items WHERE table_id=? AND hash=? AND pk=? AND sk=?"
 PUT_ITEM = "INSERT OR REPLACE INTO items(table_id, hash, pk, sk, item, size, expires) VALUES (?,?,?,?,?,?,?)"
 DELETE_ITEM = "DELETE FROM items WHERE table_id=? AND hash=? AND pk=? AND sk=?"
 SET_EXPIRY = "UPDATE items SET expires=? WHERE table_id=? AND hash=? AND pk=? AND sk=?"
@@ -137,8 +147,15 @@ UPDATE_TABLE = "UPDATE tables SET definition=? WHERE table_id=?"
 DROP_TABLE = "UPDATE tables SET deleted_at=? WHERE table_id=?"
 NEXT_INDEX_ID = "INSERT INTO index_ids DEFAULT VALUES"
 LIVE_TABLES = "SELECT table_id, name, definition, created_at FROM tables WHERE deleted_at IS NULL ORDER BY name"
-TABLE_STATS = "SELECT count(*), coalesce(sum(size), 0) FROM items WHERE table_id=?"
-INDEX_STATS = (
+GET_STATS = "SELECT count, size FROM stats WHERE table_id=? AND index_id=?"
+ADD_STATS = (
+    "INSERT INTO stats VALUES (?,?,?,?) ON CONFLICT(table_id, index_id)"
+    " DO UPDATE SET count=count+excluded.count, size=size+excluded.size"
+)
+SET_STATS = "INSERT OR REPLACE INTO stats VALUES (?,?,?,?)"
+DELETE_STATS = "DELETE FROM stats WHERE table_id=? AND index_id=?"
+COUNT_TABLE = "SELECT count(*), coalesce(sum(size), 0) FROM items WHERE table_id=?"
+COUNT_INDEX = (
     "SELECT count(*), coalesce(sum(i.size), 0) FROM index_entries e JOIN items i"
     " ON i.table_id=? AND i.hash=e.t_hash AND i.pk=e.t_pk AND i.sk=e.t_sk WHERE e.index_id=?"
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import sqlite3
 import threading
@@ -39,22 +40,83 @@ T = TypeVar("T")
 DURABILITY = ("full", "normal")
 
 
-class SqliteTxn:
-    """WriteTxn over the writer's connection; every method runs inside the open transaction."""
+log = logging.getLogger("rivulet.storage")
 
-    __slots__ = ("_conn", "undo")
+# Figure changes a transaction makes, applied in order when it commits (SqliteTxn._stats).
+_ADD, _SET, _DROP = 0, 1, 2
+
+
+class SqliteTxn:
+    """WriteTxn over the writer's connection; every method runs inside the open transaction.
+
+    It also keeps, for the Writer (writer.Transaction), what its jobs did beside the SQL: their
+    in-memory undos and their figure changes. Figures are summed in memory and written once per
+    table or index at COMMIT: one statement per group instead of one per item change.
+    """
+
+    __slots__ = ("_conn", "_stats", "_undo")
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
-        # In-memory undos of the open transaction's jobs, oldest first (run by the Writer).
-        self.undo: list[Callable[[], object]] = []
+        self._undo: list[Callable[[], object]] = []
+        self._stats: list[tuple[int, int, int, int, int]] = []  # (op, table, index, count, size)
 
+    # The writer's side -------------------------------------------------------------------------
+    def mark(self) -> tuple[int, int]:
+        return len(self._undo), len(self._stats)
+
+    def rollback_to(self, mark: tuple[int, int]) -> None:
+        """A job failed: drop its figure changes, undo its in-memory changes (newest first)."""
+        del self._stats[mark[1] :]
+        _run_undos(self._undo, mark[0])
+
+    def before_commit(self) -> None:
+        """Write the transaction's figures: additions summed, a recount or a drop replacing what
+        came before it for the same table or index."""
+        if not self._stats:
+            return
+        figures: dict[tuple[int, int], list[int]] = {}
+        for op, table_id, index_id, count, size in self._stats:
+            f = figures.get((table_id, index_id))
+            if f is None or op != _ADD:
+                figures[(table_id, index_id)] = [op, count, size]
+            else:
+                f[1] += count
+                f[2] += size
+        self._stats.clear()
+        for (table_id, index_id), (op, count, size) in figures.items():
+            if op == _DROP:
+                self._conn.execute(q.DELETE_STATS, (table_id, index_id))
+            elif op == _SET:
+                self._conn.execute(q.SET_STATS, (table_id, index_id, count, size))
+            elif count or size:
+                self._conn.execute(q.ADD_STATS, (table_id, index_id, count, size))
+
+    def committed(self) -> None:
+        self._undo.clear()
+
+    def rolled_back(self) -> None:
+        """The whole transaction is gone: every job's in-memory changes go too."""
+        self._stats.clear()
+        _run_undos(self._undo, 0)
+
+    # WriteTxn ------------------------------------------------------------------------------------
     def on_rollback(self, undo: Callable[[], object]) -> None:
-        self.undo.append(undo)
+        self._undo.append(undo)
 
-    def get_item(self, table_id: int, hash: int, pk: bytes, sk: bytes) -> bytes | None:
-        row = self._conn.execute(q.GET_ITEM, (table_id, hash, pk, sk)).fetchone()
-        return None if row is None else row[0]
+    def add_stats(self, table_id: int, index_id: int, count: int, size: int) -> None:
+        self._stats.append((_ADD, table_id, index_id, count, size))
+
+    def recount_stats(self, table_id: int, index_id: int) -> None:
+        if index_id:
+            row = self._conn.execute(q.COUNT_INDEX, (table_id, index_id)).fetchone()
+        else:
+            row = self._conn.execute(q.COUNT_TABLE, (table_id,)).fetchone()
+        self._stats.append((_SET, table_id, index_id, int(row[0]), int(row[1])))
+
+    def get_item(self, table_id: int, hash: int, pk: bytes, sk: bytes) -> tuple[bytes, int] | None:
+        row = self._conn.execute(q.GET_ITEM_SIZED, (table_id, hash, pk, sk)).fetchone()
+        return None if row is None else (row[0], row[1])
 
     def put_item(
         self,
@@ -92,11 +154,13 @@ class SqliteTxn:
 
     def delete_table_data(self, table_id: int, index_ids: Sequence[int]) -> None:
         self._conn.execute(q.DELETE_TABLE_ITEMS, (table_id,))
+        self._stats.append((_DROP, table_id, 0, 0, 0))
         for index_id in index_ids:
-            self._conn.execute(q.DELETE_INDEX_ENTRIES, (index_id,))
+            self.delete_index_data(table_id, index_id)
 
-    def delete_index_data(self, index_id: int) -> None:
+    def delete_index_data(self, table_id: int, index_id: int) -> None:
         self._conn.execute(q.DELETE_INDEX_ENTRIES, (index_id,))
+        self._stats.append((_DROP, table_id, index_id, 0, 0))
 
     def insert_table(self, name: str, definition: bytes, created_at: float) -> int:
         cur = self._conn.execute(q.INSERT_TABLE, (name, definition, created_at))
@@ -297,6 +361,16 @@ def _fetch(conn: sqlite3.Connection, sql: str, args: Sequence[Any]) -> list[Any]
         raise StorageError(str(exc)) from exc
 
 
+def _run_undos(undos: list[Callable[[], object]], mark: int) -> None:
+    """Run the undos registered since `mark`, newest first, and forget them."""
+    while len(undos) > mark:
+        undo = undos.pop()
+        try:
+            undo()
+        except Exception:
+            log.exception("undoing a rolled-back job's in-memory change failed")
+
+
 def _fetch_one(conn: sqlite3.Connection, sql: str, args: Sequence[Any]) -> Any:
     try:
         return conn.execute(sql, args).fetchone()
@@ -413,12 +487,11 @@ class SqliteReader:
             yield (eh, ep, es), StoredItem(h, p, s, item, size)
 
     def table_stats(self, table_id: int) -> tuple[int, int]:
-        count, size = _fetch_one(self._conn, q.TABLE_STATS, (table_id,))
-        return int(count), int(size)
+        return self.index_stats(table_id, 0)
 
     def index_stats(self, table_id: int, index_id: int) -> tuple[int, int]:
-        count, size = _fetch_one(self._conn, q.INDEX_STATS, (table_id, index_id))
-        return int(count), int(size)
+        row = _fetch_one(self._conn, q.GET_STATS, (table_id, index_id))
+        return (0, 0) if row is None else (int(row[0]), int(row[1]))
 
     def expired_items(self, table_id: int, now: int, oldest: int, limit: int) -> list[StoredItem]:
         rows = _fetch(self._conn, q.EXPIRED, (table_id, oldest, now, limit))

@@ -38,10 +38,19 @@ Outcomes = list[tuple["Job", Any, BaseException | None]]
 
 
 class Transaction(Protocol):
-    """What the writer needs of the transaction object its jobs receive: the undo log that
-    `WriteTxn.on_rollback` fills."""
+    """What the writer needs of the transaction object its jobs receive, beside the SQL: to drop
+    a failed job's side effects (its in-memory undos, its figure changes) and to finish or drop
+    the whole transaction's."""
 
-    undo: list[Callable[[], object]]
+    def mark(self) -> Any: ...
+
+    def rollback_to(self, mark: Any) -> None: ...
+
+    def before_commit(self) -> None: ...
+
+    def committed(self) -> None: ...
+
+    def rolled_back(self) -> None: ...
 
 
 class Job:
@@ -232,13 +241,13 @@ class Writer:
         conn.execute("BEGIN IMMEDIATE")
         for job in group:
             conn.execute("SAVEPOINT job")
-            mark = len(txn.undo)
+            mark = txn.mark()
             try:
                 result = job.fn(txn)
             except BaseException as exc:
                 conn.execute("ROLLBACK TO job")
                 conn.execute("RELEASE job")
-                _undo(txn.undo, mark)
+                txn.rollback_to(mark)
                 if isinstance(exc, sqlite3.Error):
                     log.exception("storage error in write job")
                     exc = StorageError(str(exc))
@@ -250,14 +259,16 @@ class Writer:
 
     def _commit(self, outcomes: Outcomes) -> tuple[Outcomes, bool]:
         """COMMIT the open transaction; on failure every job of the group fails."""
+        txn = self._txn
+        assert txn is not None
         try:
+            txn.before_commit()
             self._live().execute("COMMIT")
         except sqlite3.Error as exc:
             log.exception("group commit failed; %d jobs rolled back", len(outcomes))
             self._rollback()
             return _failed(outcomes, StorageError(str(exc))), False
-        assert self._txn is not None
-        self._txn.undo.clear()
+        txn.committed()
         return outcomes, True
 
     def _rollback(self) -> None:
@@ -267,7 +278,7 @@ class Writer:
             with contextlib.suppress(sqlite3.Error):
                 conn.execute("ROLLBACK")
         if self._txn is not None:
-            _undo(self._txn.undo, 0)
+            self._txn.rolled_back()
 
     def _notify(self) -> None:
         for listener in self._listeners:
@@ -391,16 +402,6 @@ class Writer:
                 conn.close()
             except sqlite3.Error:
                 log.exception("closing the write connection failed")
-
-
-def _undo(undos: list[Callable[[], object]], mark: int) -> None:
-    """Run the undos registered since `mark`, newest first, and forget them."""
-    while len(undos) > mark:
-        undo = undos.pop()
-        try:
-            undo()
-        except Exception:
-            log.exception("undoing a rolled-back job's in-memory change failed")
 
 
 def _failed(outcomes: Outcomes, err: BaseException) -> Outcomes:
