@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -22,3 +22,13 @@ def validation(message: str) -> tuple[str, str]:
 
 def body(response: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in response.items() if k != "ResponseMetadata"}
+
+
+def scan_pages(ddb: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    """Every page of a scan, following LastEvaluatedKey."""
+    while True:
+        page = ddb.scan(**kwargs)
+        yield page
+        if "LastEvaluatedKey" not in page:
+            return
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -8,6 +8,7 @@ import random
 import time
 from typing import Any
 
+from api_helpers import scan_pages
 from botocore.exceptions import ClientError
 
 from rivulet.core.sizes import item_size
@@ -47,14 +48,8 @@ INDEX_KEYS = {"by_l": ("l",), "by_g": ("g",), "by_h": ("h",)}
 
 
 def scan_all(ddb: Any, table: str) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
-    while True:
-        page = ddb.scan(**kwargs)
-        items.extend(page["Items"])
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    pages = scan_pages(ddb, TableName=table, ConsistentRead=True)
+    return [item for page in pages for item in page["Items"]]
 
 
 def described(ddb: Any, table: str) -> dict[str, tuple[int, int]]:

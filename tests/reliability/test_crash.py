@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from api.api_helpers import scan_pages
 from conftest import RunningServer, start_server
 from streams.stream_helpers import load_item, stop_under_load, update_load_item
 
@@ -106,15 +107,8 @@ def load_writers(server: RunningServer, prefix: str) -> list[Writer]:
 
 
 def scan_all(client: Any) -> dict[str, dict[str, Any]]:
-    items: dict[str, dict[str, Any]] = {}
-    kwargs: dict[str, Any] = {"TableName": TABLE, "ConsistentRead": True}
-    while True:
-        page = client.scan(**kwargs)
-        for item in page["Items"]:
-            items[item["pk"]["S"]] = item
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    pages = scan_pages(client, TableName=TABLE, ConsistentRead=True)
+    return {item["pk"]["S"]: item for page in pages for item in page["Items"]}
 
 
 def query_owner(client: Any, owner: str) -> list[dict[str, Any]]:
