@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 
 from rivulet.api.context import ApiContext
@@ -89,6 +90,10 @@ class Server:
         await self._start_triggers(keyring, configs)
         self._tasks.append(asyncio.create_task(run_sweeper(self.db, self.settings.ttl_interval)))
         self._tasks.append(asyncio.create_task(run_maintenance(self.db.streams, self.db.run)))
+        # What start-up made lives as long as the server: keep it out of the collector's full
+        # passes. Under a PutItem load they came twice a second and stopped the event loop for
+        # 25-39 ms each, most of the PutItem p99 (bench/README.md, "Latency and the collector").
+        gc.freeze()
         log.info(
             "rivulet ready: data in %s (durability %s), master key %s",
             self.settings.data_dir,
