@@ -24,10 +24,11 @@ def body(response: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in response.items() if k != "ResponseMetadata"}
 
 
-def scan_pages(ddb: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
-    """Every page of a scan, following LastEvaluatedKey."""
+def all_pages(call: Callable[..., dict[str, Any]], **kwargs: Any) -> Iterator[dict[str, Any]]:
+    """Every page of a Scan or Query (`call` is a client's `scan` or `query`), following
+    LastEvaluatedKey."""
     while True:
-        page = ddb.scan(**kwargs)
+        page = call(**kwargs)
         yield page
         if "LastEvaluatedKey" not in page:
             return

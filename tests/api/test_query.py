@@ -3,10 +3,11 @@ projections, indexes and the error texts."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from api_helpers import all_pages
 from botocore.exceptions import ClientError
 
 INVALID = "One or more parameter values were invalid: "
@@ -39,16 +40,6 @@ def create(ddb: Any, name: str, sk_type: str) -> str:
 
 def sort_keys(response: dict[str, Any], kind: str) -> list[Any]:
     return [item["sk"][kind] for item in response["Items"]]
-
-
-def query_all(ddb: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
-    """Every page of a query, following LastEvaluatedKey."""
-    while True:
-        page = ddb.query(**kwargs)
-        yield page
-        if "LastEvaluatedKey" not in page:
-            return
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 @pytest.fixture
@@ -315,8 +306,8 @@ def test_query_paging_visits_every_item_once(
     # DynamoDB rule: Limit caps the items evaluated per page; LastEvaluatedKey (the last key
     # evaluated, even when no item follows) resumes the query right after it.
     pages = list(
-        query_all(
-            ddb,
+        all_pages(
+            ddb.query,
             TableName=indexed_table,
             KeyConditionExpression="pk = :p AND sk >= :s",
             ExpressionAttributeValues={":p": {"S": "p"}, ":s": {"N": "1"}},
@@ -341,8 +332,8 @@ def test_query_index_paging_visits_every_item_once(
     # paging visits every indexed item once, also when several items share an index key.
     hash_name, hash_value = ("pk", "p") if index == "by-ls" else ("gk", "g")
     pages = list(
-        query_all(
-            ddb,
+        all_pages(
+            ddb.query,
             TableName=indexed_table,
             IndexName=index,
             KeyConditionExpression="#h = :h",
@@ -384,7 +375,7 @@ def test_query_page_stops_after_one_megabyte(ddb: Any, range_table: str) -> None
     # Each item is 102,413 bytes: 10 of them are under 1 MB (1,048,576), 11 are over.
     assert (first["Count"], first["ScannedCount"]) == (11, 11)
     assert first["LastEvaluatedKey"] == {"pk": {"S": "big"}, "sk": {"S": "10"}}
-    pages = list(query_all(ddb, **request))
+    pages = list(all_pages(ddb.query, **request))
     assert [p["Count"] for p in pages] == [11, 11, 8]
     assert [i["sk"]["S"] for p in pages for i in p["Items"]] == [f"{i:02d}" for i in range(30)]
     # The 1 MB cap applies before the filter, and to COUNT as well.

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from api_helpers import scan_pages
+from api_helpers import all_pages
 from botocore.exceptions import ClientError
 
 INVALID = "One or more parameter values were invalid: "
@@ -83,7 +83,7 @@ def test_scan_returns_every_item(ddb: Any, scan_table: str) -> None:
 def test_scan_paging_visits_every_item_once(ddb: Any, scan_table: str, limit: int) -> None:
     # DynamoDB rule: Limit caps the items read per page; LastEvaluatedKey (the last key read,
     # also when the page happens to end the table) resumes after it, so paging sees each item once.
-    pages = list(scan_pages(ddb, TableName=scan_table, Limit=limit))
+    pages = list(all_pages(ddb.scan, TableName=scan_table, Limit=limit))
     seen = [ident(i) for p in pages for i in p["Items"]]
     assert len(seen) == 60 and set(seen) == ALL_ITEMS
     assert all(p["ScannedCount"] <= limit for p in pages)
@@ -108,7 +108,9 @@ def test_parallel_scan_segments_are_disjoint_and_cover(
     # whole table; every part pages on its own.
     segments = []
     for segment in range(total):
-        pages = scan_pages(ddb, TableName=scan_table, Segment=segment, TotalSegments=total, Limit=5)
+        pages = all_pages(
+            ddb.scan, TableName=scan_table, Segment=segment, TotalSegments=total, Limit=5
+        )
         segments.append([ident(i) for p in pages for i in p["Items"]])
     flat = [x for seg in segments for x in seg]
     assert len(flat) == len(set(flat)) == 60
@@ -139,7 +141,7 @@ def test_scan_filter_counts(ddb: Any, scan_table: str) -> None:
     assert (got["Count"], got["ScannedCount"]) == (12, 60)
     counted = ddb.scan(**request, Select="COUNT")
     assert "Items" not in counted and (counted["Count"], counted["ScannedCount"]) == (12, 60)
-    pages = list(scan_pages(ddb, **request, Limit=10))
+    pages = list(all_pages(ddb.scan, **request, Limit=10))
     assert [p["ScannedCount"] for p in pages] == [10] * 6 + [0]
     assert sum(p["Count"] for p in pages) == 12
 
@@ -167,15 +169,15 @@ def test_scan_of_indexes(ddb: Any, scan_table: str) -> None:
     keys_only = ddb.scan(TableName=scan_table, IndexName="by-ls", Limit=1)
     assert set(keys_only["Items"][0]) == {"pk", "sk", "ls"}
     assert set(keys_only["LastEvaluatedKey"]) == {"pk", "sk", "ls"}
-    pages = list(scan_pages(ddb, TableName=scan_table, IndexName="by-g", Limit=3))
+    pages = list(all_pages(ddb.scan, TableName=scan_table, IndexName="by-g", Limit=3))
     seen = [ident(i) for p in pages for i in p["Items"]]
     assert len(seen) == len(set(seen)) == 20
     assert set(pages[0]["LastEvaluatedKey"]) == {"pk", "sk", "g"}
     segments = [
         {
             ident(i)
-            for p in scan_pages(
-                ddb, TableName=scan_table, IndexName="by-g", Segment=s, TotalSegments=3
+            for p in all_pages(
+                ddb.scan, TableName=scan_table, IndexName="by-g", Segment=s, TotalSegments=3
             )
             for i in p["Items"]
         }
@@ -190,7 +192,7 @@ def test_scan_page_stops_after_one_megabyte(ddb: Any, hash_table: str) -> None:
     blob = "y" * (100 * 1024)
     for i in range(25):
         ddb.put_item(TableName=hash_table, Item={"id": {"S": f"{i:02d}"}, "blob": {"S": blob}})
-    pages = list(scan_pages(ddb, TableName=hash_table, Select="COUNT"))
+    pages = list(all_pages(ddb.scan, TableName=hash_table, Select="COUNT"))
     # Each item is 102,408 bytes: 11 of them pass 1 MB (1,048,576).
     assert [p["Count"] for p in pages] == [11, 11, 3]
     assert all("LastEvaluatedKey" in p for p in pages[:2])

@@ -8,7 +8,7 @@ import random
 import time
 from typing import Any
 
-from api_helpers import scan_pages
+from api_helpers import all_pages
 from botocore.exceptions import ClientError
 
 from rivulet.core.sizes import item_size
@@ -48,7 +48,7 @@ INDEX_KEYS = {"by_l": ("l",), "by_g": ("g",), "by_h": ("h",)}
 
 
 def scan_all(ddb: Any, table: str) -> list[dict[str, Any]]:
-    pages = scan_pages(ddb, TableName=table, ConsistentRead=True)
+    pages = all_pages(ddb.scan, TableName=table, ConsistentRead=True)
     return [item for page in pages for item in page["Items"]]
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api.api_helpers import scan_pages
+from api.api_helpers import all_pages
 from conftest import RunningServer, start_server
 from streams.stream_helpers import load_item, stop_under_load, update_load_item
 
@@ -107,25 +107,20 @@ def load_writers(server: RunningServer, prefix: str) -> list[Writer]:
 
 
 def scan_all(client: Any) -> dict[str, dict[str, Any]]:
-    pages = scan_pages(client, TableName=TABLE, ConsistentRead=True)
+    pages = all_pages(client.scan, TableName=TABLE, ConsistentRead=True)
     return {item["pk"]["S"]: item for page in pages for item in page["Items"]}
 
 
 def query_owner(client: Any, owner: str) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {
-        "TableName": TABLE,
-        "IndexName": INDEX,
-        "KeyConditionExpression": "#o = :o",
-        "ExpressionAttributeNames": {"#o": "owner"},
-        "ExpressionAttributeValues": {":o": {"S": owner}},
-    }
-    while True:
-        page = client.query(**kwargs)
-        items.extend(page["Items"])
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    found = all_pages(
+        client.query,
+        TableName=TABLE,
+        IndexName=INDEX,
+        KeyConditionExpression="#o = :o",
+        ExpressionAttributeNames={"#o": "owner"},
+        ExpressionAttributeValues={":o": {"S": owner}},
+    )
+    return [item for page in found for item in page["Items"]]
 
 
 def verify(client: Any, writers: list[Writer]) -> dict[str, dict[str, Any]]:
