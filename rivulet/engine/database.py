@@ -192,11 +192,15 @@ class Database:
     def add_index(txn: WriteTxn, t: TableRuntime, schema: IndexSchema) -> None:
         """Create an index and backfill it from every existing item, in the same transaction."""
         idx = IndexRuntime(schema, txn.next_index_id())
+        count = size = 0
         for stored in txn.iter_table_items(t.table_id):
             entry = idx.entry_key(orjson.loads(stored.item))
             if entry is not None:
                 txn.put_index_entry(idx.index_id, *entry, stored.hash, stored.pk, stored.sk)
-        txn.recount_stats(t.table_id, idx.index_id)
+                count += 1
+                size += stored.size
+        # A new index id starts with no figures: the backfill's are all of them.
+        txn.add_stats(t.table_id, idx.index_id, count, size)
         t.indexes = [*t.indexes, idx]
         sync_definition_indexes(t)
 

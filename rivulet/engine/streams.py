@@ -16,6 +16,7 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Protocol
 
 import orjson
@@ -423,12 +424,13 @@ class StreamManager:
         cutoff = now - self.config.retention
         cutoff_ms = int(cutoff * 1000)
         more = False
+        # Undos are registered only for what changes (storage/base.py, on_rollback).
         for stream in list(self.streams.values()):
-            txn.on_rollback(self._restore_point(stream))
             if stream.disabled_at is not None and stream.disabled_at < cutoff:
                 txn.delete_stream(stream.stream_id, [s.key for s in stream.shards])
                 del self.streams[stream.stream_id]
                 del self.by_label[(stream.table_name, stream.label)]
+                txn.on_rollback(partial(self._register, stream))
                 continue
             kept = []
             for shard in stream.shards:
@@ -446,9 +448,11 @@ class StreamManager:
                     upto = seq
                 if upto:
                     txn.trim_records(shard.key, upto)
+                    txn.on_rollback(restore_point(shard, "trimmed"))
                     shard.trimmed = max(shard.trimmed, upto)
                     more = more or (len(rows) == batch and rows[-1][0] == upto)
             if len(kept) != len(stream.shards):
+                txn.on_rollback(restore_point(stream, "shards"))
                 stream.shards = kept
         return more
 

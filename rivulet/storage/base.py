@@ -183,7 +183,8 @@ class WriteTxn(Protocol):
 
     # Figures (ItemCount and size) ------------------------------------------------------------
     # Kept by the jobs that change items, so reading them costs nothing: `add_stats` for every
-    # change, `recount_stats` after a backfill or for data written before the figures existed.
+    # change (a backfill adds what it filled), `recount_stats` for data written before the
+    # figures existed.
     def add_stats(self, table_id: int, index_id: int, count: int, size: int) -> None:
         """Add to the figures of a table (index_id 0) or of one of its indexes; they change with
         the transaction (a rolled-back job's additions are dropped)."""
